@@ -1,0 +1,1 @@
+"""gradeloop: unit benchmarks for LLM features."""

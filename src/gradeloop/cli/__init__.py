@@ -1,0 +1,51 @@
+"""The `gradeloop` command: thin; parses, calls the packages, prints.
+
+Each command group lives in its own module with `register(app)`. `main()` turns an
+InputError into one clear line and exit code 2, never a traceback.
+"""
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from gradeloop.errors import InputError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Unit benchmarks for LLM features: evaluate, gate and tune with the same graders.")
+
+_COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _register_all() -> None:
+    import importlib
+
+    for name in _COMMAND_MODULES:
+        importlib.import_module(f"gradeloop.cli.{name}").register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    _register_all()
+    try:
+        app(args=argv, standalone_mode=False)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except typer.Exit as exc:
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        print("aborted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # click usage errors come through here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return 2
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from gradeloop.cli import main
+
+sys.exit(main())

@@ -1,0 +1,87 @@
+"""The data model of unit benchmarks: a Case and a Suite of cases.
+
+Plain frozen dataclasses: the hot path of a 10,000-case run builds and reads them, and
+validation happens once in the loaders, which know the file and line of every field.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping
+
+Message = Mapping[str, Any]  # {"role": ..., "content": ...}
+CaseInput = str | tuple[Message, ...]
+Split = Literal["dev", "holdout", "canary", "train"]
+Expect = Literal["answer", "refuse", "ask"]
+SPLITS: tuple[str, ...] = ("dev", "holdout", "canary", "train")
+EXPECTS: tuple[str, ...] = ("answer", "refuse", "ask")
+
+
+@dataclass(frozen=True, slots=True)
+class GraderSpec:
+    """A grader as written in a suite file: its `type`, its parameters and where it was written."""
+
+    type: str
+    params: Mapping[str, Any]
+    file: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One unit-benchmark case: an input, what good looks like, and slice tags."""
+
+    id: str
+    input: CaseInput
+    reference: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    expect: Expect | None = None
+    graders: tuple[GraderSpec, ...] = ()
+    parent: str | None = None  # set on mutated variants: the id of the case they derive from
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    file: str | None = None
+    line: int | None = None
+
+    @property
+    def prompt_text(self) -> str:
+        """The input as one string (the last user message for chats), for text-only checks."""
+        if isinstance(self.input, str):
+            return self.input
+        users = [m.get("content", "") for m in self.input if m.get("role") == "user"]
+        return str(users[-1]) if users else str(self.input[-1].get("content", ""))
+
+    def field_value(self, path: str) -> Any:
+        """Look up a dotted field (`reference`, `tags.locale`, `metadata.x`) for templates."""
+        head, _, rest = path.partition(".")
+        value: Any = getattr(self, head) if head in _CASE_FIELDS else None
+        for part in rest.split(".") if rest else ():
+            value = value.get(part) if isinstance(value, Mapping) else None
+        return value
+
+
+_CASE_FIELDS = {"id", "input", "reference", "tags", "expect", "parent", "metadata"}
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Suite-level pass criteria; `on` chooses the mean or the interval's lower bound."""
+
+    min_pass_rate: float | None = None
+    on: Literal["mean", "ci_low"] = "mean"
+
+
+@dataclass(frozen=True, slots=True)
+class Suite:
+    """A named, versioned set of cases; `version` is the hash of its normalised content."""
+
+    name: str
+    cases: tuple[Case, ...]
+    split: Split = "dev"
+    description: str = ""
+    default_graders: tuple[GraderSpec, ...] = ()
+    thresholds: Thresholds = Thresholds()
+    version: str = ""
+    source: str | None = None
+
+    def graders_for(self, case: Case) -> tuple[GraderSpec, ...]:
+        """Defaults first, then the case's own graders (as DESIGN.md says)."""
+        return self.default_graders + case.graders
