@@ -1,0 +1,189 @@
+"""`gradeloop eval`, `show`, `runs`, `export`, `regrade` and `cache`: running and reading runs."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from gradeloop.errors import InputError
+from gradeloop.run import DEFAULT_STORE, Engine, RunConfig, Store, build_run_json, threshold_failures
+from gradeloop.run.results import iter_case_rows, load_run, resolve_run_id
+from gradeloop.suite import load_suites
+from gradeloop.targets import SamplingParams, load_target
+
+STORE_OPT = typer.Option(None, "--store", help="Results store (SQLite); default .gradeloop/gradeloop.db")
+
+
+def _store(path: Optional[Path]) -> Store:
+    return Store(path or Path(os.environ.get("GRADELOOP_STORE", DEFAULT_STORE)))
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Atomic write: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+
+
+def run_suites(suite_paths: list[Path], target_spec: str, *, samples: int = 1, seed: int = 0, concurrency: int = 8,
+               temperature: float = 0.0, max_tokens: int = 256, store: Store, use_cache: bool = True,
+               progress: bool = True, console: Console | None = None) -> dict:
+    """Load suites, run them against the target and return the run JSON (used by eval, tune and demo)."""
+    from gradeloop.targets.judge import judge_factory
+
+    suites = load_suites([str(p) for p in suite_paths])
+    params = SamplingParams(temperature=temperature, max_tokens=max_tokens)
+    target = load_target(target_spec, params=params)
+    config = RunConfig(samples=samples, seed=seed, concurrency=concurrency, params=params, use_cache=use_cache)
+    console = console or Console(stderr=True)
+    if progress and sys.stderr.isatty():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=console, transient=True) as bar:
+            task = bar.add_task("sampling", total=None)
+            engine = Engine(suites, target, store, config, judge_factory=judge_factory,
+                            on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+            outcome = engine.run()
+    else:
+        outcome = Engine(suites, target, store, config, judge_factory=judge_factory).run()
+    note = []
+    if outcome.resumed:
+        note.append(f"resumed: {outcome.already_done} samples were already done")
+    if outcome.from_cache:
+        note.append(f"{outcome.from_cache} served from cache")
+    if note:
+        console.print("[dim]" + "; ".join(note) + "[/dim]")
+    return build_run_json(store, outcome.run_id)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("eval")
+    def eval_cmd(
+        suites: list[Path] = typer.Argument(..., help="Suite files or folders (YAML, JSONL, CSV)"),
+        target: str = typer.Option(..., "--target", "-t", help="replay:FILE | py:mod:fn | openai:MODEL@URL | hf:PATH"),
+        samples: int = typer.Option(1, "--samples", "-n", min=1, help="Samples per case"),
+        seed: int = typer.Option(0, "--seed"),
+        concurrency: int = typer.Option(8, "--concurrency", "-c", min=1),
+        temperature: float = typer.Option(0.0, "--temperature"),
+        max_tokens: int = typer.Option(256, "--max-tokens"),
+        json_out: Optional[Path] = typer.Option(None, "--json", help="Write the run JSON here"),
+        store: Optional[Path] = STORE_OPT,
+        no_cache: bool = typer.Option(False, "--no-cache", help="Always generate; do not read the cache"),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No tables"),
+    ) -> None:
+        """Evaluate a target on suites; exit 1 when a suite threshold fails."""
+        from gradeloop.report.terminal import render_run
+
+        st = _store(store)
+        try:
+            run = run_suites(suites, target, samples=samples, seed=seed, concurrency=concurrency,
+                             temperature=temperature, max_tokens=max_tokens, store=st, use_cache=not no_cache,
+                             progress=not quiet)
+        finally:
+            st.close()
+        if json_out:
+            write_json(json_out, run)
+        if not quiet:
+            render_run(run, Console())
+        failed = threshold_failures(run)
+        if failed:
+            Console(stderr=True).print(f"[red]threshold failed:[/red] {', '.join(failed)}")
+            raise typer.Exit(1)
+
+    @app.command("show")
+    def show_cmd(run: str = typer.Argument("latest", help="Run id, latest, or a run JSON file"),
+                 store: Optional[Path] = STORE_OPT,
+                 json_out: Optional[Path] = typer.Option(None, "--json")) -> None:
+        """Show a stored run's tables."""
+        from gradeloop.report.terminal import render_run
+
+        data = load_run(run, store)
+        if json_out:
+            write_json(json_out, data)
+        render_run(data, Console())
+
+    @app.command("runs")
+    def runs_cmd(store: Optional[Path] = STORE_OPT, limit: int = typer.Option(20, "--limit")) -> None:
+        """List stored runs, newest first."""
+        st = _store(store)
+        try:
+            for m in st.list_runs(limit):
+                names = ",".join(s["name"] for s in m["suites"])
+                print(f"{m['run_id']}  {m['status']:8} {m['target_spec']}  [{names}]")
+        finally:
+            st.close()
+
+    @app.command("export")
+    def export_cmd(run: str = typer.Argument(..., help="Run id, latest, or a run JSON file"),
+                   fmt: str = typer.Option("jsonl", "--format", help="jsonl | parquet"),
+                   out: Optional[Path] = typer.Option(None, "--out", help="Output file (default: RUN.FORMAT)"),
+                   store: Optional[Path] = STORE_OPT) -> None:
+        """Export one row per sample as JSONL or Parquet."""
+        data = load_run(run, store)
+        rows = list(iter_case_rows(data))
+        out = out or Path(f"{data['run_id']}.{fmt}")
+        if fmt == "jsonl":
+            with out.open("w", encoding="utf-8") as fh:
+                for r in rows:
+                    fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        elif fmt == "parquet":
+            try:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+            except ImportError:
+                raise InputError("parquet export needs the 'export' extra (pyarrow)", field="--format") from None
+            for r in rows:
+                r["tags"] = json.dumps(r["tags"])
+                r["grades"] = json.dumps(r["grades"])
+                r["signals"] = json.dumps(r["signals"])
+            pq.write_table(pa.Table.from_pylist(rows), out)
+        else:
+            raise InputError(f"unknown format {fmt!r}; use jsonl or parquet", field="--format")
+        print(f"wrote {len(rows)} samples to {out}")
+
+    @app.command("regrade")
+    def regrade_cmd(run: str = typer.Argument(..., help="Run id or latest"), store: Optional[Path] = STORE_OPT,
+                    json_out: Optional[Path] = typer.Option(None, "--json")) -> None:
+        """Re-grade a stored run's outputs with the suites' current graders (no generation)."""
+        from gradeloop.report.terminal import render_run
+        from gradeloop.run.regrade import regrade
+        from gradeloop.targets.judge import judge_factory
+
+        st = _store(store)
+        try:
+            new_id = regrade(st, resolve_run_id(st, run), judge_factory=judge_factory)
+            data = build_run_json(st, new_id)
+        finally:
+            st.close()
+        if json_out:
+            write_json(json_out, data)
+        Console(stderr=True).print(f"[dim]regraded {run} → {new_id} (no generation)[/dim]")
+        render_run(data, Console())
+
+    cache_app = typer.Typer(help="The generation cache.", no_args_is_help=True)
+    app.add_typer(cache_app, name="cache")
+
+    @cache_app.command("stats")
+    def cache_stats(store: Optional[Path] = STORE_OPT) -> None:
+        """Entries and size of the generation cache."""
+        st = _store(store)
+        try:
+            print(json.dumps(st.cache_stats(), indent=2))
+        finally:
+            st.close()
+
+    @cache_app.command("clear")
+    def cache_clear(store: Optional[Path] = STORE_OPT) -> None:
+        """Delete every cached generation."""
+        st = _store(store)
+        try:
+            print(f"cleared {st.cache_clear()} cached generations")
+        finally:
+            st.close()

@@ -1,0 +1,228 @@
+"""The run engine: suite × target × sampling settings × samples per case → stored samples.
+
+It schedules work in chunks of the target's batch size, at most `concurrency` chunks in
+flight, serves unchanged generations from the cache, grades every output with the suite's
+graders and commits each chunk to the store, so a killed run resumes where it stopped.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from gradeloop.graders import build_graders, combine, safe_grade
+from gradeloop.graders.base import Grader, JudgeFactory
+from gradeloop.run.store import SampleRow, Store
+from gradeloop.suite.model import Case, Suite
+from gradeloop.targets.base import Generation, Request, SamplingParams, Target
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How to sample: samples per case, seed, concurrency, sampling parameters, cache use."""
+
+    samples: int = 1
+    seed: int = 0
+    concurrency: int = 8
+    params: SamplingParams = field(default_factory=SamplingParams)
+    use_cache: bool = True
+
+    def as_dict(self) -> dict:
+        return {"samples": self.samples, "seed": self.seed, "params": self.params.as_dict()}
+
+
+@dataclass
+class RunOutcome:
+    """What a call of the engine did: which run, and where each sample came from."""
+
+    run_id: str
+    resumed: bool
+    total: int
+    already_done: int
+    generated: int = 0
+    from_cache: int = 0
+    target_errors: int = 0
+    grader_errors: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Work:
+    suite: Suite
+    case: Case
+    graders: tuple[Grader, ...]
+    sample_index: int
+
+
+def sample_seed(seed: int, suite: str, case_id: str, sample_index: int) -> int:
+    """A per-sample seed that does not depend on batching or order, so runs reproduce."""
+    digest = hashlib.sha256(f"{seed}:{suite}:{case_id}:{sample_index}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def run_key(fingerprint: str, suites: Sequence[Suite], config: RunConfig) -> str:
+    """Identity of a run: the same command on the same data resumes the same run."""
+    payload = json.dumps({"target": fingerprint, "suites": [(s.name, s.version) for s in suites],
+                          **config.as_dict()}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def cache_key(fingerprint: str, case_input: object, sample_index: int, seed: int, params: SamplingParams) -> str:
+    """Content address of one generation: who answers, what exactly was asked, which sample."""
+    payload = json.dumps([fingerprint, case_input, sample_index, seed, params.as_dict()], sort_keys=True, default=list)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def _logprob_signals(logprobs: list[float] | None) -> dict[str, float]:
+    if not logprobs:
+        return {}
+    mean = sum(logprobs) / len(logprobs)
+    return {"logprob_mean": mean, "logprob_min": min(logprobs), "p_mean": math.exp(mean)}
+
+
+def grade_output(case: Case, graders: Sequence[Grader], output: str) -> tuple[bool | None, float | None, list[dict], str | None, dict]:
+    """Grade one output with every grader; a grader error makes the sample neither pass nor fail."""
+    grades = [safe_grade(g, case, output) for g in graders]
+    passed, score = combine(graders, grades)
+    error = next((f"{g.grader}: {g.error}" for g in grades if g.error is not None), None)
+    signals: dict[str, float] = {}
+    for g in grades:
+        extra = getattr(g, "signals", None)
+        if extra:
+            signals.update({f"{g.grader}.{k}": float(v) for k, v in extra.items()})
+    return passed, score, [g.as_dict() for g in grades], error, signals
+
+
+class Engine:
+    """Runs suites against a target into a store; one instance per run."""
+
+    def __init__(self, suites: Sequence[Suite], target: Target, store: Store, config: RunConfig = RunConfig(),
+                 *, judge_factory: JudgeFactory | None = None,
+                 on_progress: Callable[[int, int], None] | None = None) -> None:
+        self.suites = list(suites)
+        self.target = target
+        self.store = store
+        self.config = config
+        self.on_progress = on_progress
+        # Build (and so validate) every grader before any generation is paid for.
+        self.graders = {(s.name, c.id): build_graders(s, c, judge_factory=judge_factory)
+                        for s in self.suites for c in s.cases}
+
+    def prepare(self) -> tuple[str, bool, list[_Work], int]:
+        fingerprint = self.target.fingerprint()
+        key = run_key(fingerprint, self.suites, self.config)
+        run_id = self.store.unfinished_run(key)
+        resumed = run_id is not None
+        if run_id is None:
+            run_id = new_run_id()
+            suites_meta = [{"name": s.name, "version": s.version, "split": s.split, "source": s.source,
+                            "thresholds": {"min_pass_rate": s.thresholds.min_pass_rate, "on": s.thresholds.on}}
+                           for s in self.suites]
+            self.store.create_run(run_id, key, self.target.spec, fingerprint, self.config.as_dict(), suites_meta)
+            self.store.add_cases(run_id, (
+                (s.name, c.id, i, dict(c.tags), c.parent, c.expect,
+                 c.input if isinstance(c.input, str) else [dict(m) for m in c.input], c.reference)
+                for s in self.suites for i, c in enumerate(s.cases)))
+        done = self.store.done_keys(run_id)
+        work = [_Work(s, c, self.graders[(s.name, c.id)], k)
+                for s in self.suites for c in s.cases for k in range(self.config.samples)
+                if (s.name, c.id, k) not in done]
+        return run_id, resumed, work, len(done)
+
+    async def arun(self) -> RunOutcome:
+        run_id, resumed, work, already = self.prepare()
+        outcome = RunOutcome(run_id, resumed, total=len(work) + already, already_done=already)
+        batch = max(1, int(getattr(self.target, "batch_size", 16)))
+        chunks = [work[i:i + batch] for i in range(0, len(work), batch)]
+        gate = asyncio.Semaphore(max(1, self.config.concurrency))
+        finished = already
+        if self.on_progress:
+            self.on_progress(finished, outcome.total)
+
+        async def one(chunk: list[_Work]) -> None:
+            nonlocal finished
+            async with gate:
+                rows = await self._run_chunk(chunk, outcome)
+            self.store.add_samples(run_id, rows)
+            finished += len(rows)
+            if self.on_progress:
+                self.on_progress(finished, outcome.total)
+
+        try:
+            await asyncio.gather(*(one(c) for c in chunks))
+        finally:
+            await self.target.aclose()
+        self.store.finish_run(run_id)
+        return outcome
+
+    def run(self) -> RunOutcome:
+        return asyncio.run(self.arun())
+
+    async def _run_chunk(self, chunk: list[_Work], outcome: RunOutcome) -> list[SampleRow]:
+        cfg = self.config
+        fingerprint = self.target.fingerprint()
+        requests = [Request(w.case.id, w.case.input, w.sample_index,
+                            sample_seed(cfg.seed, w.suite.name, w.case.id, w.sample_index), cfg.params)
+                    for w in chunk]
+        use_cache = cfg.use_cache and getattr(self.target, "cacheable", False)
+        gens: list[Generation | None] = [None] * len(chunk)
+        keys: list[str] = []
+        if use_cache:
+            keys = [cache_key(fingerprint, _jsonable(r.input), r.sample_index, r.seed or 0, r.params) for r in requests]
+            hits = self.store.cache_get_many(keys)
+            for i, k in enumerate(keys):
+                if k in hits:
+                    out, lp, usage, sig = hits[k]
+                    gens[i] = Generation(output=out, logprobs=json.loads(lp) if lp else None,
+                                         usage=json.loads(usage) if usage else None,
+                                         signals=json.loads(sig) if sig else {}, cached=True)
+        missing = [i for i, g in enumerate(gens) if g is None]
+        if missing:
+            fresh = await self.target.generate([requests[i] for i in missing])
+            for i, g in zip(missing, fresh):
+                gens[i] = g
+            if use_cache:
+                self.store.cache_put_many(
+                    (keys[i], fingerprint, g.output, g.logprobs, dict(g.usage) if g.usage else None, g.signals)
+                    for i, g in zip(missing, fresh) if g.error is None and g.output is not None)
+        blocking = any(getattr(g, "blocking", False) for w in chunk for g in w.graders)
+        if blocking:
+            return await asyncio.to_thread(self._grade_chunk, chunk, gens, outcome)
+        return self._grade_chunk(chunk, gens, outcome)
+
+    def _grade_chunk(self, chunk: list[_Work], gens: list[Generation | None], outcome: RunOutcome) -> list[SampleRow]:
+        rows = []
+        for w, g in zip(chunk, gens):
+            assert g is not None
+            if g.cached:
+                outcome.from_cache += 1
+            else:
+                outcome.generated += 1
+            signals = dict(g.signals)
+            signals.update(_logprob_signals(g.logprobs))
+            if g.error is not None or g.output is None:
+                outcome.target_errors += 1
+                rows.append(SampleRow(w.suite.name, w.case.id, w.sample_index, g.output, g.error or "no output",
+                                      "target", g.latency_s, None, None, [], signals, g.logprobs,
+                                      dict(g.usage) if g.usage else None, g.cached))
+                continue
+            passed, score, grades, error, grade_signals = grade_output(w.case, w.graders, g.output)
+            signals.update(grade_signals)
+            if error is not None:
+                outcome.grader_errors += 1
+            rows.append(SampleRow(w.suite.name, w.case.id, w.sample_index, g.output, error,
+                                  "grader" if error else None, g.latency_s, passed, score, grades, signals,
+                                  g.logprobs, dict(g.usage) if g.usage else None, g.cached))
+        return rows
+
+
+def _jsonable(value: object) -> object:
+    return value if isinstance(value, str) else [dict(m) for m in value]  # type: ignore[union-attr]

@@ -1,0 +1,179 @@
+"""The results store: every run, case and sample in one SQLite file (WAL mode).
+
+Writes are batched and committed per chunk, so a run killed at any moment keeps every
+finished sample and a restarted run completes only the missing ones.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+DEFAULT_STORE = Path(".gradeloop") / "gradeloop.db"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, run_key TEXT NOT NULL, created REAL NOT NULL, finished REAL,
+    status TEXT NOT NULL, target_spec TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    config TEXT NOT NULL, suites TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS runs_key ON runs(run_key, status);
+CREATE TABLE IF NOT EXISTS cases (
+    run_id TEXT NOT NULL, suite TEXT NOT NULL, case_id TEXT NOT NULL, position INTEGER NOT NULL,
+    tags TEXT NOT NULL, parent TEXT, expect TEXT, input TEXT NOT NULL, reference TEXT,
+    PRIMARY KEY (run_id, suite, case_id));
+CREATE TABLE IF NOT EXISTS samples (
+    run_id TEXT NOT NULL, suite TEXT NOT NULL, case_id TEXT NOT NULL, sample_index INTEGER NOT NULL,
+    output TEXT, error TEXT, error_kind TEXT, latency REAL, passed INTEGER, score REAL,
+    grades TEXT NOT NULL, signals TEXT NOT NULL, logprobs TEXT, usage TEXT, cached INTEGER NOT NULL,
+    PRIMARY KEY (run_id, suite, case_id, sample_index));
+CREATE TABLE IF NOT EXISTS cache (
+    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, output TEXT NOT NULL, logprobs TEXT,
+    usage TEXT, signals TEXT, created REAL NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SampleRow:
+    """One stored sample: the output (or error) and its grades."""
+
+    suite: str
+    case_id: str
+    sample_index: int
+    output: str | None
+    error: str | None
+    error_kind: str | None  # "target" | "grader" | None
+    latency: float
+    passed: bool | None
+    score: float | None
+    grades: list[dict]
+    signals: dict[str, float]
+    logprobs: list[float] | None
+    usage: dict | None
+    cached: bool
+
+
+class Store:
+    """SQLite-backed store of runs, samples and the generation cache."""
+
+    def __init__(self, path: str | Path = DEFAULT_STORE) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # runs ------------------------------------------------------------------------------
+    def create_run(self, run_id: str, run_key: str, target_spec: str, fingerprint: str,
+                   config: dict, suites: list[dict]) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?)",
+                (run_id, run_key, time.time(), None, "running", target_spec, fingerprint,
+                 json.dumps(config), json.dumps(suites)))
+
+    def unfinished_run(self, run_key: str) -> str | None:
+        """The newest unfinished run with this key: the one a restarted command resumes."""
+        row = self.db.execute(
+            "SELECT run_id FROM runs WHERE run_key=? AND status='running' ORDER BY created DESC LIMIT 1",
+            (run_key,)).fetchone()
+        return row[0] if row else None
+
+    def finish_run(self, run_id: str) -> None:
+        with self.db:
+            self.db.execute("UPDATE runs SET status='done', finished=? WHERE run_id=?", (time.time(), run_id))
+
+    def run_meta(self, run_id: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT run_id, run_key, created, finished, status, target_spec, fingerprint, config, suites "
+            "FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        if row is None:
+            return None
+        keys = ("run_id", "run_key", "created", "finished", "status", "target_spec", "fingerprint", "config", "suites")
+        meta = dict(zip(keys, row))
+        meta["config"] = json.loads(meta["config"])
+        meta["suites"] = json.loads(meta["suites"])
+        return meta
+
+    def latest_run_id(self) -> str | None:
+        row = self.db.execute("SELECT run_id FROM runs ORDER BY created DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def list_runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT run_id FROM runs ORDER BY created DESC LIMIT ?", (limit,)).fetchall()
+        return [m for (rid,) in rows if (m := self.run_meta(rid)) is not None]
+
+    # cases and samples -------------------------------------------------------------------
+    def add_cases(self, run_id: str, rows: Iterable[tuple]) -> None:
+        """rows: (suite, case_id, position, tags, parent, expect, input, reference)."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO cases VALUES (?,?,?,?,?,?,?,?,?)",
+                ((run_id, s, c, p, json.dumps(t), par, e, json.dumps(i), r) for s, c, p, t, par, e, i, r in rows))
+
+    def cases(self, run_id: str) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT suite, case_id, tags, parent, expect, input, reference FROM cases WHERE run_id=? "
+            "ORDER BY suite, position", (run_id,)).fetchall()
+        return [{"suite": s, "id": c, "tags": json.loads(t), "parent": p, "expect": e,
+                 "input": json.loads(i), "reference": r} for s, c, t, p, e, i, r in rows]
+
+    def done_keys(self, run_id: str) -> set[tuple[str, str, int]]:
+        """(suite, case_id, sample_index) of every sample already stored for this run."""
+        return set(self.db.execute(
+            "SELECT suite, case_id, sample_index FROM samples WHERE run_id=?", (run_id,)).fetchall())
+
+    def add_samples(self, run_id: str, rows: Iterable[SampleRow]) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                ((run_id, r.suite, r.case_id, r.sample_index, r.output, r.error, r.error_kind, r.latency,
+                  None if r.passed is None else int(r.passed), r.score, json.dumps(r.grades),
+                  json.dumps(r.signals), None if r.logprobs is None else json.dumps(r.logprobs),
+                  None if r.usage is None else json.dumps(r.usage), int(r.cached)) for r in rows))
+
+    def samples(self, run_id: str) -> Iterator[SampleRow]:
+        cur = self.db.execute(
+            "SELECT suite, case_id, sample_index, output, error, error_kind, latency, passed, score, grades, "
+            "signals, logprobs, usage, cached FROM samples WHERE run_id=? ORDER BY suite, case_id, sample_index",
+            (run_id,))
+        for s, c, i, out, err, kind, lat, passed, score, grades, signals, lp, usage, cached in cur:
+            yield SampleRow(s, c, i, out, err, kind, lat or 0.0, None if passed is None else bool(passed), score,
+                            json.loads(grades), json.loads(signals), None if lp is None else json.loads(lp),
+                            None if usage is None else json.loads(usage), bool(cached))
+
+    # generation cache --------------------------------------------------------------------
+    def cache_get_many(self, keys: list[str]) -> dict[str, tuple]:
+        found: dict[str, tuple] = {}
+        for start in range(0, len(keys), 500):
+            part = keys[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for row in self.db.execute(
+                    f"SELECT key, output, logprobs, usage, signals FROM cache WHERE key IN ({marks})", part):
+                found[row[0]] = row[1:]
+        return found
+
+    def cache_put_many(self, rows: Iterable[tuple]) -> None:
+        """rows: (key, fingerprint, output, logprobs, usage, signals)."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO cache VALUES (?,?,?,?,?,?,?)",
+                ((k, f, o, json.dumps(lp) if lp is not None else None, json.dumps(u) if u is not None else None,
+                  json.dumps(s or {}), time.time()) for k, f, o, lp, u, s in rows))
+
+    def cache_stats(self) -> dict[str, Any]:
+        n, size = self.db.execute("SELECT COUNT(*), COALESCE(SUM(LENGTH(output)),0) FROM cache").fetchone()
+        by_fp = self.db.execute(
+            "SELECT fingerprint, COUNT(*) FROM cache GROUP BY fingerprint ORDER BY 2 DESC").fetchall()
+        return {"entries": n, "output_bytes": size, "fingerprints": dict(by_fp)}
+
+    def cache_clear(self) -> int:
+        with self.db:
+            return self.db.execute("DELETE FROM cache").rowcount
