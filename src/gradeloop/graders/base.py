@@ -7,7 +7,7 @@ such a grade is neither a pass nor a fail and the sample is reported as a grader
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Callable, Mapping, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from gradeloop.suite.model import Case
@@ -22,11 +22,15 @@ class Grade:
     reason: str = ""
     grader: str = ""
     error: str | None = None
+    # Numbers a grader observed besides its score, e.g. a judge's stated {"confidence": 0.8}.
+    signals: Mapping[str, float] | None = None
 
     def as_dict(self) -> dict:
         d = {"grader": self.grader, "score": self.score, "passed": self.passed, "reason": self.reason}
         if self.error is not None:
             d["error"] = self.error
+        if self.signals is not None:
+            d["signals"] = dict(self.signals)
         return d
 
 

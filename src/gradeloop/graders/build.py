@@ -1,0 +1,161 @@
+"""Building graders from suite specs: validation with file:line:field errors, templates, caching.
+
+A spec without case templates builds once and is cached (keyed by the spec object), so a
+10,000-case suite builds its default graders once and each later case costs a dict look-up
+per grader; a templated spec (`{{ reference }}`) is built per case.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import types
+import typing
+from typing import TYPE_CHECKING, Any, Mapping
+
+from pydantic import ValidationError
+from pydantic_core import PydanticUndefined
+
+# Importing the grader modules registers their types.
+from gradeloop.graders import (judge, keywords, match, multi, numeric, openai_compat,  # noqa: F401
+                               python_grader, refusal, similarity, structure)
+from gradeloop.graders.base import Grader, JudgeFactory
+from gradeloop.graders.registry import REGISTRY, BuildContext
+from gradeloop.graders.templating import needs_case, render
+
+if TYPE_CHECKING:
+    from gradeloop.suite.model import Case, GraderSpec, Suite
+
+
+def _validation_message(exc: ValidationError, type_name: str) -> tuple[str, str | None]:
+    """One line from pydantic's errors and the parameter it concerns."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = ".".join(str(x) for x in first["loc"]) or None
+    msg = str(first["msg"]).removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        known = ", ".join(sorted(_param_names(type_name)))
+        msg = f"unknown parameter for '{type_name}' (known: {known})"
+    elif first["type"] == "missing":
+        msg = f"required parameter of '{type_name}' is missing"
+    elif "input" in first and first["type"] not in ("value_error", "assertion_error"):
+        msg += f" (got {first['input']!r:.60})"
+    if len(errors) > 1:
+        msg += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return msg, loc
+
+
+def _param_names(type_name: str) -> list[str]:
+    model = REGISTRY[type_name].params
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _build(type_name: Any, params: Any, ctx: BuildContext) -> Grader:
+    if not isinstance(type_name, str) or type_name not in REGISTRY:
+        ctx.error(f"unknown grader type {type_name!r} (known: {', '.join(sorted(REGISTRY))})", "type")
+    if not isinstance(params, Mapping):
+        ctx.error(f"grader parameters must be a mapping, got {type(params).__name__}")
+    if needs_case(params):
+        case = ctx.case
+        if case is None:
+            ctx.error("uses a {{ field }} template, which needs a case to fill it")
+        filled = {}
+        for key, value in params.items():
+            def missing(path: str, text: str, key: str = key) -> typing.NoReturn:
+                if not path:
+                    ctx.error(f"malformed template in {text!r} (write {{{{ field }}}}, e.g. {{{{ reference }}}})", key)
+                ctx.error(f"template {{{{ {path} }}}}: case {case.id!r} has no value for {path!r}", key)
+            filled[key] = render(value, case, missing)
+        params = filled
+    entry = REGISTRY[type_name]
+    try:
+        parsed = entry.params.model_validate(params)
+    except ValidationError as exc:
+        msg, loc = _validation_message(exc, type_name)
+        ctx.error(msg, loc)
+    return entry.build(parsed, ctx)
+
+
+def build_from_mapping(spec: Any, parent: BuildContext, where: str) -> Grader:
+    """Build a nested grader written as a mapping {type: ..., **params} (multi's sub-graders)."""
+    if not isinstance(spec, Mapping) or "type" not in spec:
+        parent.error("a sub-grader must be a mapping with a `type`", where.removeprefix(parent.where + "."))
+    params = {k: v for k, v in spec.items() if k != "type"}
+    ctx = BuildContext(spec["type"] if isinstance(spec["type"], str) else "?", where, parent.file, parent.line,
+                       parent.case, parent.judge_factory, parent.base_dir)
+    return _build(spec["type"], params, ctx)
+
+
+def build_grader(spec: "GraderSpec", case: "Case | None" = None, *, judge_factory: JudgeFactory | None = None,
+                 base_dir: str | None = None, where: str = "grader") -> Grader:
+    """Build one grader from its spec, filling `{{ field }}` templates from `case`.
+
+    Raises InputError naming spec.file, spec.line and `<where>.<param>` for an unknown type, a bad or
+    missing parameter, an invalid regex or schema, or a template field the case lacks.
+    """
+    ctx = BuildContext(spec.type, where, spec.file, spec.line, case, judge_factory, base_dir)
+    return _build(spec.type, spec.params, ctx)
+
+
+# (id(spec), id(judge_factory)) -> (spec, judge_factory, grader or None when the spec is templated).
+# The spec is kept in the entry, so its id cannot be reused while cached.
+_CACHE: dict[tuple[int, int], tuple[Any, Any, Grader | None]] = {}
+_CACHE_MAX = 65536
+_LOCK = threading.Lock()
+
+
+def _cached(spec: "GraderSpec", case: "Case", judge_factory: JudgeFactory | None, base_dir: str | None,
+            where: str) -> Grader:
+    key = (id(spec), id(judge_factory))
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is spec and hit[1] is judge_factory:
+        if hit[2] is not None:
+            return hit[2]
+        return build_grader(spec, case, judge_factory=judge_factory, base_dir=base_dir, where=where)
+    templated = needs_case(spec.params)
+    grader = build_grader(spec, case, judge_factory=judge_factory, base_dir=base_dir, where=where)
+    with _LOCK:
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.clear()
+        _CACHE[key] = (spec, judge_factory, None if templated else grader)
+    return grader
+
+
+def build_graders(suite: "Suite", case: "Case", *, judge_factory: JudgeFactory | None = None) -> tuple[Grader, ...]:
+    """The graders of one case: the suite's defaults, then the case's own; untemplated ones are cached."""
+    base_dir = os.path.dirname(suite.source) if suite.source else None
+    out = [_cached(s, case, judge_factory, base_dir, f"defaults.graders[{i}]")
+           for i, s in enumerate(suite.default_graders)]
+    out += [_cached(s, case, judge_factory, base_dir, f"cases[{case.id}].graders[{i}]")
+            for i, s in enumerate(case.graders)]
+    return tuple(out)
+
+
+def _type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return "|".join(str(a) for a in typing.get_args(annotation))
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in typing.get_args(annotation))
+    if origin is not None and typing.get_args(annotation):
+        return f"{getattr(origin, '__name__', origin)}[{', '.join(_type_name(a) for a in typing.get_args(annotation))}]"
+    if isinstance(annotation, type):
+        return "null" if annotation is type(None) else annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def grader_docs() -> list[dict[str, Any]]:
+    """Every grader type with its one-line description and parameters, for `gradeloop graders`."""
+    docs = []
+    for name in sorted(REGISTRY):
+        entry = REGISTRY[name]
+        params = []
+        for field_name, f in entry.params.model_fields.items():
+            required = f.is_required()
+            default = None if required else (f.default_factory() if f.default_factory is not None  # type: ignore[call-arg]
+                                             else f.default)
+            params.append({"name": f.alias or field_name, "type": _type_name(f.annotation),
+                           "required": required, "default": None if default is PydanticUndefined else default,
+                           "description": f.description or ""})
+        docs.append({"name": name, "description": entry.description, "openai": entry.openai,
+                     "parameters": params})
+    return docs

@@ -1,0 +1,124 @@
+"""Reading a judge model's reply: a verdict from JSON, `VERDICT: PASS`, a grade letter or a number.
+
+Judges answer in many shapes; this accepts the common ones and refuses to guess otherwise
+(an unparseable reply is a grader error, never a pass).
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+# Letter grades when the rubric gives no choices of its own.
+LETTER_SCORES: Mapping[str, float] = {"A": 1.0, "B": 0.75, "C": 0.5, "D": 0.25, "E": 0.0, "F": 0.0}
+_PASS_WORDS = {"PASS": 1.0, "PASSED": 1.0, "YES": 1.0, "TRUE": 1.0, "CORRECT": 1.0,
+               "FAIL": 0.0, "FAILED": 0.0, "NO": 0.0, "FALSE": 0.0, "INCORRECT": 0.0}
+_JSON_KEYS = ("score", "result", "passed", "verdict", "choice", "grade", "label", "rating")
+_TOKEN = r"([A-Za-z_]{2,}|[A-Za-z][+-]?|[-+]?\d+(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?)"
+_VERDICT = re.compile(r"\bVERDICT\b\W{0,3}[:=]\W{0,3}" + _TOKEN, re.IGNORECASE)
+_LABELLED = re.compile(r"\b(?:GRADE|SCORE|RATING|CHOICE|ANSWER|RESULT)\b\W{0,3}[:=]\W{0,3}" + _TOKEN, re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the judge said: a normalised score in [0, 1], an explicit pass/fail if stated, why, how sure."""
+
+    score: float
+    passed: bool | None = None
+    reasoning: str = ""
+    confidence: float | None = None
+
+
+def _score_of(token: Any, choices: Mapping[str, float] | None, lo: float, hi: float) -> float:
+    """Normalise one stated score, label or pass word to [0, 1]; ValueError if it is none of them."""
+    if isinstance(token, bool):
+        return float(token)
+    if isinstance(token, (int, float)):
+        x = float(token)
+        if not math.isfinite(x) or not lo <= x <= hi:
+            raise ValueError(f"score {token!r} outside the range [{lo:g}, {hi:g}]")
+        return (x - lo) / (hi - lo)
+    text = str(token).strip().strip("*\"'`.").strip()
+    if choices:
+        for label, value in choices.items():
+            if text.casefold() == label.casefold():
+                return value
+    if text.upper() in _PASS_WORDS:
+        return _PASS_WORDS[text.upper()]
+    frac = re.fullmatch(r"([-+]?\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)", text)
+    if frac:
+        num, den = float(frac.group(1)), float(frac.group(2))
+        if den <= 0 or not 0 <= num <= den:
+            raise ValueError(f"score {text!r} is not a fraction in [0, 1]")
+        return num / den
+    try:
+        return _score_of(float(text), choices, lo, hi)
+    except ValueError as exc:
+        if re.fullmatch(r"[-+]?\d+(?:\.\d+)?", text):
+            raise exc
+    if not choices and text.upper().rstrip("+-") in LETTER_SCORES:
+        return LETTER_SCORES[text.upper().rstrip("+-")]
+    raise ValueError(f"not a score, label or verdict: {text[:40]!r}")
+
+
+def _json_objects(reply: str) -> list[dict[str, Any]]:
+    """Every JSON object embedded in the reply that carries a verdict key, in order."""
+    dec, found, i = json.JSONDecoder(), [], reply.find("{")
+    while i != -1:
+        try:
+            obj, end = dec.raw_decode(reply, i)
+        except ValueError:
+            i = reply.find("{", i + 1)
+            continue
+        if isinstance(obj, dict) and any(k in obj for k in _JSON_KEYS):
+            found.append(obj)
+        i = reply.find("{", end)
+    return found
+
+
+def _confidence(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    c = float(value) / (100.0 if 1.0 < value <= 100.0 else 1.0)  # "85" means 85%
+    return c if 0.0 <= c <= 1.0 else None
+
+
+def _from_json(obj: Mapping[str, Any], choices: Mapping[str, float] | None, lo: float, hi: float) -> Verdict:
+    passed = obj.get("passed")
+    passed = passed if isinstance(passed, bool) else None
+    stated = next((obj[k] for k in ("score", "result", "choice", "grade", "label", "rating", "verdict")
+                   if obj.get(k) is not None), None)
+    if stated is None and passed is None:
+        raise ValueError("JSON verdict has neither a score nor `passed`")
+    score = _score_of(stated, choices, lo, hi) if stated is not None else float(bool(passed))
+    if passed is None and isinstance(obj.get("verdict"), str) and obj["verdict"].strip().upper() in _PASS_WORDS:
+        passed = _PASS_WORDS[obj["verdict"].strip().upper()] == 1.0
+    reasoning = next((str(obj[k]) for k in ("reasoning", "reason", "explanation", "rationale") if obj.get(k)), "")
+    return Verdict(score, passed, reasoning, _confidence(obj.get("confidence")))
+
+
+def parse_verdict(reply: str, choices: Mapping[str, float] | None = None,
+                  score_range: tuple[float, float] = (0.0, 1.0)) -> Verdict:
+    """The judge's verdict in `reply`; the last stated one wins. ValueError when none can be read."""
+    lo, hi = score_range
+    objs = _json_objects(reply)
+    if objs:
+        return _from_json(objs[-1], choices, lo, hi)
+    for pattern in (_VERDICT, _LABELLED):
+        matches = pattern.findall(reply)
+        if matches:
+            token = matches[-1]
+            score = _score_of(token, choices, lo, hi)
+            word = token.strip().upper()
+            passed = (_PASS_WORDS[word] == 1.0) if word in _PASS_WORDS else None
+            return Verdict(score, passed, reply.strip()[:300])
+    lines = [ln.strip() for ln in reply.strip().splitlines() if ln.strip()]
+    if lines and len(lines[-1]) <= 12:
+        token = lines[-1]
+        score = _score_of(token, choices, lo, hi)
+        word = token.strip("*\"'`. ").upper()
+        passed = (_PASS_WORDS[word] == 1.0) if word in _PASS_WORDS else None
+        return Verdict(score, passed, " ".join(lines[:-1])[:300])
+    raise ValueError(f"no verdict found in the judge's reply: {reply.strip()[:120]!r}")
