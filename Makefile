@@ -19,6 +19,7 @@ demo: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m gradeloop.demo
 
 test: install
+	bash scripts/ensure-chromium.sh
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 clean:
