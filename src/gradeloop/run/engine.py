@@ -106,7 +106,8 @@ class Engine:
 
     def __init__(self, suites: Sequence[Suite], target: Target, store: Store, config: RunConfig = RunConfig(),
                  *, judge_factory: JudgeFactory | None = None,
-                 on_progress: Callable[[int, int], None] | None = None) -> None:
+                 on_progress: Callable[[int, int], None] | None = None, close_target: bool = True) -> None:
+        self.close_target = close_target
         self.suites = list(suites)
         self.target = target
         self.store = store
@@ -159,7 +160,8 @@ class Engine:
         try:
             await asyncio.gather(*(one(c) for c in chunks))
         finally:
-            await self.target.aclose()
+            if self.close_target:
+                await self.target.aclose()
         self.store.finish_run(run_id)
         return outcome
 

@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 from gradeloop.errors import InputError
 from gradeloop.run.store import DEFAULT_STORE, SampleRow, Store
-from gradeloop.stats import estimate, estimate_pass_at_k
+from gradeloop.stats import estimate, estimate_pass_at_k, estimate_pass_hat_k
 
 RUN_SCHEMA = "gradeloop.run/v1"
 
@@ -41,7 +41,7 @@ def metrics_for(cases: list[dict], samples_per_case: int) -> dict[str, Any]:
     for k in sorted({k for k in (2, 5, 10, samples_per_case) if 1 < k <= samples_per_case}):
         usable = [(n, c) for n, c in counts if n >= k]
         out[f"pass@{k}"] = estimate_pass_at_k(usable, k).as_dict()
-        out[f"pass^{k}"] = estimate_pass_at_k(usable, k, all_pass=True).as_dict()
+        out[f"pass^{k}"] = estimate_pass_hat_k(usable, k).as_dict()
     samples = [s for c in cases for s in c["samples"]]
     out["errors"] = {"target": sum(1 for s in samples if s.get("error_kind") == "target"),
                      "grader": sum(1 for s in samples if s.get("error_kind") == "grader"),

@@ -1,0 +1,137 @@
+"""`gradeloop compare`, `gate` and `plan`: verdicts a release can trust."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gradeloop.cli.eval import STORE_OPT, _store, write_json
+from gradeloop.gate import compare_runs, load_policy, plan
+from gradeloop.report.terminal import fmt_estimate
+from gradeloop.run.results import load_run
+
+_STYLE = {"regression": "red", "improvement": "green", "untested": "dim"}
+
+
+def render_compare(cmp: dict, console: Console) -> None:
+    table = Table(title=f"{cmp['baseline']['run_id']} → {cmp['candidate']['run_id']} "
+                        f"({cmp['shared_cases']} shared cases)", title_justify="left")
+    for col in ("slice", "cases", "baseline", "candidate", "difference [95% CI]", "adj. p", "MDE", "verdict"):
+        table.add_column(col, justify="left" if col in ("slice", "verdict") else "right")
+    for name, e in {"all": cmp["overall"], **cmp["slices"]}.items():
+        style = _STYLE.get(e["verdict"], "")
+        table.add_row(name, str(e["n_cases"]), fmt_estimate(e["baseline"]), fmt_estimate(e["candidate"]),
+                      fmt_estimate(e.get("diff")) if e.get("diff") else "–",
+                      "–" if e.get("p_value_adjusted") is None else f"{e['p_value_adjusted']:.3g}",
+                      "–" if e.get("mde") is None else f"{e['mde']:.3f}",
+                      f"[{style}]{e['verdict']}[/{style}]" if style else e["verdict"])
+    console.print(table)
+    for c in cmp["checks"]:
+        if not c["passed"] or c["kind"] != "no_regression":
+            mark = "[green]ok[/green]" if c["passed"] else "[red]FAIL[/red]"
+            console.print(f"  {mark} {c['kind']} {c['scope']}: {c['message']}")
+    for key, label in (("only_in_baseline", "only in baseline"), ("only_in_candidate", "only in candidate")):
+        if cmp[key]:
+            console.print(f"  [yellow]{len(cmp[key])} case(s) {label}[/yellow]: {', '.join(cmp[key][:10])}"
+                          + (" …" if len(cmp[key]) > 10 else ""))
+    verdict = "[green]PASS[/green]" if cmp["verdict"] == "pass" else f"[red]FAIL[/red]: {', '.join(cmp['failing'])}"
+    console.print(f"gate: {verdict}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("compare")
+    def compare_cmd(
+        baseline: str = typer.Argument(..., help="Run id, latest, or run JSON file"),
+        candidate: str = typer.Argument(..., help="Run id, latest, or run JSON file"),
+        policy: Optional[Path] = typer.Option(None, "--policy", help="Gate policy YAML"),
+        json_out: Optional[Path] = typer.Option(None, "--json", help="Write the compare JSON here"),
+        store: Optional[Path] = STORE_OPT,
+    ) -> None:
+        """Paired comparison of two runs per slice and grader; exit 1 when the gate fails."""
+        pol = load_policy(policy)
+        cmp = compare_runs(load_run(baseline, store), load_run(candidate, store), pol)
+        if json_out:
+            write_json(json_out, cmp)
+        render_compare(cmp, Console())
+        if cmp["verdict"] != "pass":
+            raise typer.Exit(1)
+
+    @app.command("gate")
+    def gate_cmd(
+        suites: list[Path] = typer.Argument(..., help="Suite files or folders"),
+        baseline: str = typer.Option(..., "--baseline", help="Baseline run id, latest, or run JSON"),
+        target: str = typer.Option(..., "--target", "-t", help="Candidate target spec"),
+        alpha: float = typer.Option(0.05, "--alpha"),
+        margin: float = typer.Option(0.02, "--margin", help="Drops up to this size are not regressions"),
+        effect: float = typer.Option(0.03, "--effect", help="Smallest regression worth catching (fixed-design size)"),
+        round_size: int = typer.Option(25, "--round-size", min=1),
+        seed: int = typer.Option(0, "--seed"),
+        concurrency: int = typer.Option(8, "--concurrency", "-c", min=1),
+        json_out: Optional[Path] = typer.Option(None, "--json"),
+        store: Optional[Path] = STORE_OPT,
+    ) -> None:
+        """Sequential gate: sample the candidate in rounds, stop once the verdict is decided."""
+        from gradeloop.gate.sequential import sequential_gate
+        from gradeloop.run import RunConfig
+        from gradeloop.suite import load_suites
+        from gradeloop.targets import SamplingParams, load_target
+        from gradeloop.targets.judge import judge_factory
+
+        base = load_run(baseline, store)
+        suite_objs = load_suites([str(p) for p in suites])
+        params = SamplingParams(**base.get("config", {}).get("params", {})) if base.get("config") else SamplingParams()
+        params = SamplingParams(temperature=params.temperature, top_p=params.top_p, max_tokens=params.max_tokens,
+                                stop=tuple(params.stop))
+        tgt = load_target(target, params=params)
+        config = RunConfig(samples=int(base.get("samples_per_case", 1)), seed=seed, concurrency=concurrency,
+                           params=params)
+        console = Console()
+        st = _store(store)
+        try:
+            result = sequential_gate(base, suite_objs, tgt, st, alpha=alpha, margin=margin, effect=effect,
+                                     round_size=round_size, seed=seed, config=config, judge_factory=judge_factory,
+                                     on_round=lambda r: console.print(
+                                         f"round {r['round']}: {r['cases_used']} cases, decision {r['decision']}, "
+                                         f"difference in [{r['confidence_sequence'][0]:+.3f}, "
+                                         f"{r['confidence_sequence'][1]:+.3f}]"))
+        finally:
+            st.close()
+        if json_out:
+            write_json(json_out, result)
+        fixed = result["fixed_design_cases"]
+        console.print(f"decision: [bold]{result['decision']}[/bold] after {result['cases_used']} of "
+                      f"{result['cases_available']} cases"
+                      + (f"; a fixed design for a {effect:.0%} regression needs {fixed}" if fixed else ""))
+        if result["verdict"] != "pass":
+            raise typer.Exit(1)
+
+    @app.command("plan")
+    def plan_cmd(
+        baseline: str = typer.Option(..., "--baseline", help="Baseline run id, latest, or run JSON"),
+        effect: float = typer.Option(..., "--effect", help="Regression to detect, e.g. 0.03"),
+        alpha: float = typer.Option(0.05, "--alpha"),
+        power: float = typer.Option(0.8, "--power"),
+        candidate: Optional[str] = typer.Option(None, "--candidate", help="A candidate run for paired variance"),
+        json_out: Optional[Path] = typer.Option(None, "--json"),
+        store: Optional[Path] = STORE_OPT,
+    ) -> None:
+        """How many cases × samples detect a regression of --effect at --alpha and --power."""
+        cand = load_run(candidate, store) if candidate else None
+        result = plan(load_run(baseline, store), effect, alpha=alpha, power=power, candidate=cand)
+        if json_out:
+            write_json(json_out, result)
+        console = Console()
+        console.print(f"to detect a drop of {effect:.3f} (one-sided α={alpha}, power {power}) using {result['basis']}:")
+        table = Table()
+        table.add_column("samples per case", justify="right")
+        table.add_column("cases needed", justify="right")
+        table.add_column("total samples", justify="right")
+        for row in result["options"]:
+            table.add_row(str(row["samples_per_case"]), str(row["cases"]),
+                          str(row["cases"] * row["samples_per_case"]))
+        console.print(table)
+        console.print(f"the baseline has {result['baseline_cases']} cases × {result['baseline_samples_per_case']} "
+                      "sample(s)")

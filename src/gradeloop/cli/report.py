@@ -1,0 +1,65 @@
+"""`gradeloop report`: HTML, Markdown or JUnit from a run, a comparison or a tuning run."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from gradeloop.cli.eval import STORE_OPT
+from gradeloop.errors import InputError
+from gradeloop.run.results import load_run
+
+
+def load_document(ref: str, store: Optional[Path]) -> dict:
+    """A run (id, latest, file) or any gradeloop JSON document (compare, tune)."""
+    path = Path(ref)
+    if path.is_file():
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"malformed JSON: {exc.msg}", file=ref, line=exc.lineno) from None
+        except UnicodeDecodeError:
+            raise InputError("not valid UTF-8", file=ref) from None
+        if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith("gradeloop."):
+            raise InputError("not a gradeloop document (no gradeloop schema)", file=ref, field="schema")
+        return doc
+    return load_run(ref, store)
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("report")
+    def report_cmd(
+        ref: str = typer.Argument("latest", help="Run id, latest, or a run/compare/tune JSON file"),
+        html: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML page"),
+        markdown: bool = typer.Option(False, "--markdown", help="Print Markdown (for a pull-request comment)"),
+        md_out: Optional[Path] = typer.Option(None, "--markdown-out", help="Write the Markdown to a file"),
+        junit: Optional[Path] = typer.Option(None, "--junit", help="Write JUnit XML"),
+        store: Optional[Path] = STORE_OPT,
+    ) -> None:
+        """Render a report; with no format option, write report.html."""
+        from gradeloop.report import render_html, render_junit, render_markdown
+
+        doc = load_document(ref, store)
+        if not (html or markdown or md_out or junit):
+            html = Path("report.html")
+        if html:
+            _write(html, render_html(doc))
+            print(f"wrote {html}")
+        if markdown or md_out:
+            text = render_markdown(doc)
+            if md_out:
+                _write(md_out, text)
+            if markdown:
+                print(text)
+        if junit:
+            _write(junit, render_junit(doc))
+            print(f"wrote {junit}")

@@ -1,0 +1,58 @@
+"""Load a YAML config file into a pydantic model, with file:line:field errors.
+
+Gate policies, tune configs and other YAML settings share this: pydantic validates and
+documents the fields; the YAML node tree supplies the line of whichever field is wrong.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from gradeloop.errors import InputError
+from gradeloop.suite.yaml_tree import collect_lines, compose, line_of, to_python
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _field_path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_yaml_config(path: str | Path, model: type[M]) -> M:
+    """Parse `path` as YAML and validate it as `model`; any problem is an InputError."""
+    file = str(path)
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=file) from None
+    except UnicodeDecodeError as exc:
+        raw = Path(path).read_bytes()
+        raise InputError("not valid UTF-8", file=file, line=raw[: exc.start].count(b"\n") + 1) from None
+    node = compose(text, file)
+    if node is None:
+        raise InputError("empty file", file=file)
+    data = to_python(node, file)
+    if not isinstance(data, dict):
+        raise InputError("expected a mapping at the top level", file=file, line=line_of(node))
+    lines: dict[str, int] = {}
+    collect_lines(node, "", lines, depth=8)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        field = _field_path(loc)
+        line = None
+        probe = loc
+        while probe and line is None:  # the closest written ancestor carries the line
+            line = lines.get(_field_path(probe))
+            probe = probe[:-1]
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        raise InputError(msg, file=file, line=line or line_of(node), field=field or None) from None

@@ -1,0 +1,62 @@
+"""Gate policies: what makes a candidate fail against a baseline.
+
+Defaults (no file): one-sided test at α = 0.05 per slice, Holm-corrected across the slices
+tested, a regression fails only when it is also larger than a 2-point practical margin.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gradeloop.configfile import load_yaml_config
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NonInferiority(_Strict):
+    """Pass only when the interval's lower bound of (candidate − baseline) is above −margin."""
+
+    slice: str = Field(description="A slice name such as `risk=high`, `suite=NAME` or `all`")
+    margin: float = Field(0.05, ge=0, le=1)
+
+
+class Floor(_Strict):
+    """An absolute minimum on the candidate's pass rate for a slice or a grader."""
+
+    slice: str | None = Field(None, description="Slice name, or `all`")
+    grader: str | None = Field(None, description="Grader name")
+    min_pass_rate: float = Field(ge=0, le=1)
+    on: Literal["mean", "ci_low"] = "mean"
+
+
+class MaxGap(_Strict):
+    """Fairness: the largest gap between strata of a tag must stay under `max_gap`."""
+
+    tag: str
+    max_gap: float = Field(ge=0, le=1)
+    on: Literal["mean", "ci_high"] = "mean"
+
+
+class GatePolicy(_Strict):
+    """The whole policy; every field has a sensible default."""
+
+    alpha: float = Field(0.05, gt=0, lt=0.5, description="Family-wise error rate of the regression tests")
+    power: float = Field(0.8, gt=0, lt=1, description="Power used to state the minimum detectable effect")
+    margin: float = Field(0.02, ge=0, le=1, description="Practical margin: smaller drops never fail")
+    metric: Literal["pass_rate", "score"] = "pass_rate"
+    slices: Literal["all", "none"] | list[str] = Field(
+        "all", description="Which tag keys to test per slice: all, none, or a list of tag keys")
+    gate_graders: bool = Field(False, description="Also fail on a significant per-grader regression")
+    min_slice_cases: int = Field(5, ge=1, description="Slices with fewer shared cases are reported, not tested")
+    non_inferiority: list[NonInferiority] = Field(default_factory=list)
+    floors: list[Floor] = Field(default_factory=list)
+    max_gap: list[MaxGap] = Field(default_factory=list)
+
+
+def load_policy(path: str | Path | None) -> GatePolicy:
+    """The policy in `path`, or the defaults."""
+    return GatePolicy() if path is None else load_yaml_config(path, GatePolicy)
