@@ -7,6 +7,7 @@ per grader; a templated spec (`{{ reference }}`) is built per case.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import types
 import typing
@@ -26,11 +27,16 @@ if TYPE_CHECKING:
     from gradeloop.suite.model import Case, GraderSpec, Suite
 
 
+# pydantic puts the union member it tried into an error's location ("dict[str,any]", "bool"): not a field.
+_TYPE_TAG = re.compile(r"(?:str|int|float|bool|none|dict|list|tuple|set|literal|any|function-\w+|"
+                       r"[\w-]+\[.*\])(?:\[.*\])?", re.IGNORECASE)
+
+
 def _validation_message(exc: ValidationError, type_name: str) -> tuple[str, str | None]:
     """One line from pydantic's errors and the parameter it concerns."""
     errors = exc.errors(include_url=False)
     first = errors[0]
-    loc = ".".join(str(x) for x in first["loc"]) or None
+    loc = ".".join(str(x) for x in first["loc"] if not _TYPE_TAG.fullmatch(str(x))) or None
     msg = str(first["msg"]).removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         known = ", ".join(sorted(_param_names(type_name)))
@@ -104,12 +110,13 @@ _LOCK = threading.Lock()
 
 
 def _cached(spec: "GraderSpec", case: "Case", judge_factory: JudgeFactory | None, base_dir: str | None,
-            where: str) -> Grader:
+            i: int, own: bool) -> Grader:
     key = (id(spec), id(judge_factory))
     hit = _CACHE.get(key)
+    if hit is not None and hit[0] is spec and hit[1] is judge_factory and hit[2] is not None:
+        return hit[2]  # the hot path: no formatting, no validation
+    where = f"cases[{case.id}].graders[{i}]" if own else f"defaults.graders[{i}]"
     if hit is not None and hit[0] is spec and hit[1] is judge_factory:
-        if hit[2] is not None:
-            return hit[2]
         return build_grader(spec, case, judge_factory=judge_factory, base_dir=base_dir, where=where)
     templated = needs_case(spec.params)
     grader = build_grader(spec, case, judge_factory=judge_factory, base_dir=base_dir, where=where)
@@ -123,10 +130,8 @@ def _cached(spec: "GraderSpec", case: "Case", judge_factory: JudgeFactory | None
 def build_graders(suite: "Suite", case: "Case", *, judge_factory: JudgeFactory | None = None) -> tuple[Grader, ...]:
     """The graders of one case: the suite's defaults, then the case's own; untemplated ones are cached."""
     base_dir = os.path.dirname(suite.source) if suite.source else None
-    out = [_cached(s, case, judge_factory, base_dir, f"defaults.graders[{i}]")
-           for i, s in enumerate(suite.default_graders)]
-    out += [_cached(s, case, judge_factory, base_dir, f"cases[{case.id}].graders[{i}]")
-            for i, s in enumerate(case.graders)]
+    out = [_cached(s, case, judge_factory, base_dir, i, False) for i, s in enumerate(suite.default_graders)]
+    out += [_cached(s, case, judge_factory, base_dir, i, True) for i, s in enumerate(case.graders)]
     return tuple(out)
 
 

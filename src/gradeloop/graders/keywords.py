@@ -56,6 +56,10 @@ class KeywordGrader:
     needles: tuple[str, ...]  # case-folded unless case_sensitive
     case_sensitive: bool
     patterns: tuple[re.Pattern[str], ...] | None = None  # only with word_boundary
+    # Grades for the common outcomes, made once: constructing a Grade costs more than the check.
+    found_grade: Grade | None = None  # contains (one phrase): found
+    missing_grade: Grade | None = None  # contains (one phrase): missing
+    clean_grade: Grade | None = None  # all present (contains, contains_all) or none present (not_contains)
 
     def _found(self, output: str) -> list[bool]:
         if self.patterns is not None:
@@ -65,13 +69,14 @@ class KeywordGrader:
 
     def grade(self, case: "Case", output: str) -> Grade:
         mode = self.mode
-        if mode == "contains" and self.patterns is None and len(self.needles) == 1:
+        if self.found_grade is not None:
             # Fast path: one phrase, plain substring.
             ok = self.needles[0] in (output if self.case_sensitive else output.casefold())
-            return Grade(1.0 if ok else 0.0, ok, ("found " if ok else "missing ") + repr(self.values[0]),
-                         self.name)
+            return self.found_grade if ok else self.missing_grade  # type: ignore[return-value]
         found = self._found(output)
         n, k = len(found), sum(found)
+        if self.clean_grade is not None and k == (0 if mode == "not_contains" else n):
+            return self.clean_grade
         if mode == "not_contains":
             hits = [v for v, f in zip(self.values, found) if f]
             reason = f"forbidden hits: {k}" + (f" ({', '.join(hits)})" if hits else "")
@@ -95,8 +100,16 @@ def _build(mode: Mode, p: KeywordParams, ctx: BuildContext) -> KeywordGrader:
         # Look-arounds instead of \b so phrases that start or end with symbols ("C++") still work.
         patterns = tuple(re.compile(rf"(?<!\w){re.escape(v)}(?!\w)", flags) for v in phrases)
     needles = phrases if p.case_sensitive else tuple(v.casefold() for v in phrases)
-    return KeywordGrader(p.name or ctx.default_name, p.weight, mode, phrases, needles, p.case_sensitive,
-                         patterns)
+    name = p.name or ctx.default_name
+    found = missing = clean = None
+    if mode == "contains" and patterns is None and len(phrases) == 1:
+        found = Grade(1.0, True, f"found {phrases[0]!r}", name)
+        missing = Grade(0.0, False, f"missing {phrases[0]!r}", name)
+    elif mode == "not_contains":
+        clean = Grade(1.0, True, "forbidden hits: 0", name)
+    elif mode in ("contains", "contains_all"):
+        clean = Grade(1.0, True, f"coverage {len(phrases)}/{len(phrases)}", name)
+    return KeywordGrader(name, p.weight, mode, phrases, needles, p.case_sensitive, patterns, found, missing, clean)
 
 
 @register("contains", KeywordParams, "Passes when the output contains the phrase (all of them if several); score 1 or 0.")
