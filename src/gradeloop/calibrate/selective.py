@@ -55,19 +55,36 @@ def clopper_pearson_upper(errors: int, n: int, delta: float) -> float:
     return 1.0 if errors >= n else float(beta.ppf(1.0 - delta, errors + 1, n - errors))
 
 
+def start_answered(alpha: float, delta: float) -> int:
+    """Answered count at which the sequence starts: the fewest with which an observed error
+    rate of alpha/2 would already certify alpha. Earlier tests have so little power that one
+    early error would stop the whole sequence by chance."""
+    from scipy.stats import binom
+
+    n = min_answered(alpha, delta)
+    while binom.cdf(math.floor(alpha * n / 2), n, alpha) > delta:
+        n += 1
+    return n
+
+
 def fixed_sequence(answered: np.ndarray, errors: np.ndarray, alpha: float, delta: float
                    ) -> tuple[int | None, int, np.ndarray]:
     """Fixed-sequence binomial tests over nested answer sets ordered most conservative first.
 
     Returns the index of the last rejected hypothesis (None when the first is not rejected),
-    how many were tested, and all p-values. Sets answering fewer than `min_answered` requests
-    can never reject; being a prefix fixed by the (label-free) confidences, they are skipped.
+    how many were tested, and the p-values (NaN where not testable). The sequence starts at the first set answering
+    `start_answered` requests (or, with fewer data, `min_answered`, below which nothing can
+    reject): the skipped prefix is fixed by the label-free confidences alone, so it does not
+    touch the guarantee.
     """
     from scipy.stats import binom
 
     answered, errors = np.asarray(answered), np.asarray(errors)
-    p_values = np.ones(len(answered))
-    testable = np.flatnonzero(answered >= min_answered(alpha, delta))
+    p_values = np.full(len(answered), np.nan)  # NaN: not tested
+    start = start_answered(alpha, delta)
+    if len(answered) == 0 or answered.max() < start:
+        start = min_answered(alpha, delta)
+    testable = np.flatnonzero(answered >= start)
     p_values[testable] = binom.cdf(errors[testable], answered[testable], alpha)
     if len(testable) == 0:
         return None, 0, p_values
@@ -98,9 +115,9 @@ def select_threshold(conf: Any, correct: Any, alpha: float, delta: float,
     errors = cum_wrong[answered]
     k, n_tested, p_values = fixed_sequence(answered, errors, alpha, delta)
     if k is None:
-        first = np.flatnonzero(answered >= min_answered(alpha, delta))
+        tested = np.flatnonzero(~np.isnan(p_values))
         return SelectiveResult(None, 0.0, None, None, len(x), 0,
-                               float(p_values[first[0]]) if len(first) else None, n_tested, alpha, delta)
+                               float(p_values[tested[0]]) if len(tested) else None, n_tested, alpha, delta)
     n_ans, n_err = int(answered[k]), int(errors[k])
     return SelectiveResult(float(candidates[k]), n_ans / len(x), n_err / n_ans,
                            clopper_pearson_upper(n_err, n_ans, delta), len(x), n_ans, float(p_values[k]),
