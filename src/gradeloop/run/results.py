@@ -17,35 +17,33 @@ from gradeloop.stats import estimate, estimate_pass_at_k, estimate_pass_hat_k
 RUN_SCHEMA = "gradeloop.run/v1"
 
 
-def _case_values(cases: list[dict], key: str) -> list[list[float]]:
-    """Per case, the valid samples' values (errored samples excluded); cases with none dropped."""
-    per_case = []
-    for c in cases:
-        vals = [float(s[key]) for s in c["samples"] if s.get(key) is not None and s.get("error_kind") is None]
-        if vals:
-            per_case.append(vals)
-    return per_case
+def _summarise(case: dict) -> tuple[list[float], list[float], int, int]:
+    """A case's valid pass values and scores (errored samples excluded), its sample and valid counts."""
+    passed, scores = [], []
+    for s in case["samples"]:
+        if s["error_kind"] is None:
+            if s["passed"] is not None:
+                passed.append(1.0 if s["passed"] else 0.0)
+            if s["score"] is not None:
+                scores.append(float(s["score"]))
+    return passed, scores, len(case["samples"]), len(passed)
 
 
-def metrics_for(cases: list[dict], samples_per_case: int) -> dict[str, Any]:
+def metrics_for(cases: list[dict], samples_per_case: int, _summaries: dict | None = None) -> dict[str, Any]:
     """pass_rate, score, pass@k / pass^k and error counts over a group of cases."""
+    sums = [(_summaries or {}).get(id(c)) or _summarise(c) for c in cases]
     out: dict[str, Any] = {
-        "pass_rate": estimate(_case_values(cases, "passed")).as_dict(),
-        "score": estimate(_case_values(cases, "score")).as_dict(),
+        "pass_rate": estimate([p for p, _, _, _ in sums if p]).as_dict(),
+        "score": estimate([sc for _, sc, _, _ in sums if sc]).as_dict(),
     }
-    counts = []
-    for c in cases:
-        valid = [s for s in c["samples"] if s.get("passed") is not None and s.get("error_kind") is None]
-        if valid:
-            counts.append((len(valid), sum(1 for s in valid if s["passed"])))
+    counts = [(n, int(sum(p))) for p, _, _, n in sums if n]
     for k in sorted({k for k in (2, 5, 10, samples_per_case) if 1 < k <= samples_per_case}):
         usable = [(n, c) for n, c in counts if n >= k]
         out[f"pass@{k}"] = estimate_pass_at_k(usable, k).as_dict()
         out[f"pass^{k}"] = estimate_pass_hat_k(usable, k).as_dict()
-    samples = [s for c in cases for s in c["samples"]]
-    out["errors"] = {"target": sum(1 for s in samples if s.get("error_kind") == "target"),
-                     "grader": sum(1 for s in samples if s.get("error_kind") == "grader"),
-                     "samples": len(samples)}
+    kinds = [s["error_kind"] for c in cases for s in c["samples"] if s["error_kind"] is not None]
+    out["errors"] = {"target": kinds.count("target"), "grader": kinds.count("grader"),
+                     "samples": sum(n for _, _, n, _ in sums)}
     return out
 
 
@@ -82,13 +80,23 @@ def build_run_json(store: Store, run_id: str) -> dict[str, Any]:
         if case is not None:
             case["samples"].append(_sample_dict(row))
     k = int(meta["config"].get("samples", 1))
+    summaries = {id(c): _summarise(c) for c in cases}
     for c in cases:
-        valid = [s["passed"] for s in c["samples"] if s["passed"] is not None and s["error_kind"] is None]
+        valid = summaries[id(c)][0]
         c["pass_rate"] = sum(valid) / len(valid) if valid else None
+    memo: dict[tuple[int, ...], dict] = {}
+
+    def metrics(members: list[dict]) -> dict:
+        key = tuple(id(c) for c in members)  # one suite's metrics equal its slice's: compute once
+        if key not in memo:
+            memo[key] = metrics_for(members, k, summaries)
+        return memo[key]
+
     suites = []
     for s in meta["suites"]:
         members = [c for c in cases if c["suite"] == s["name"]]
-        suites.append({**s, "metrics": metrics_for(members, k), "thresholds_result": _threshold(s, members, k)})
+        m = metrics(members)
+        suites.append({**s, "metrics": m, "thresholds_result": _threshold(s, m)})
     slices: dict[str, Any] = {}
     by_slice: dict[str, list[dict]] = defaultdict(list)
     for c in cases:
@@ -96,7 +104,7 @@ def build_run_json(store: Store, run_id: str) -> dict[str, Any]:
         for key, value in c["tags"].items():
             by_slice[f"{key}={value}"].append(c)
     for name in sorted(by_slice):
-        m = metrics_for(by_slice[name], k)
+        m = metrics(by_slice[name])
         slices[name] = {"pass_rate": m["pass_rate"], "score": m["score"]}
     return {
         "schema": RUN_SCHEMA,
@@ -107,18 +115,18 @@ def build_run_json(store: Store, run_id: str) -> dict[str, Any]:
         "suites": suites,
         "samples_per_case": k,
         "config": meta["config"],
-        "metrics": metrics_for(cases, k),
+        "metrics": metrics(cases),
         "graders": _grader_metrics(cases),
         "slices": slices,
         "cases": cases,
     }
 
 
-def _threshold(suite_meta: dict, cases: list[dict], k: int) -> dict[str, Any] | None:
+def _threshold(suite_meta: dict, metrics: dict) -> dict[str, Any] | None:
     th = suite_meta.get("thresholds") or {}
     if th.get("min_pass_rate") is None:
         return None
-    est = metrics_for(cases, k)["pass_rate"]
+    est = metrics["pass_rate"]
     on = th.get("on", "mean")
     value = est["ci_low"] if on == "ci_low" else est["mean"]
     return {"min_pass_rate": th["min_pass_rate"], "on": on, "value": value, "passed": value >= th["min_pass_rate"]}

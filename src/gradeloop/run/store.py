@@ -133,7 +133,7 @@ class Store:
     def add_samples(self, run_id: str, rows: Iterable[SampleRow]) -> None:
         with self.db:
             self.db.executemany(
-                "INSERT OR REPLACE INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 ((run_id, r.suite, r.case_id, r.sample_index, r.output, r.error, r.error_kind, r.latency,
                   None if r.passed is None else int(r.passed), r.score, json.dumps(r.grades),
                   json.dumps(r.signals), None if r.logprobs is None else json.dumps(r.logprobs),
@@ -144,10 +144,11 @@ class Store:
             "SELECT suite, case_id, sample_index, output, error, error_kind, latency, passed, score, grades, "
             "signals, logprobs, usage, cached FROM samples WHERE run_id=? ORDER BY suite, case_id, sample_index",
             (run_id,))
+        loads = json.loads
         for s, c, i, out, err, kind, lat, passed, score, grades, signals, lp, usage, cached in cur:
             yield SampleRow(s, c, i, out, err, kind, lat or 0.0, None if passed is None else bool(passed), score,
-                            json.loads(grades), json.loads(signals), None if lp is None else json.loads(lp),
-                            None if usage is None else json.loads(usage), bool(cached))
+                            loads(grades), {} if signals == "{}" else loads(signals),
+                            None if lp is None else loads(lp), None if usage is None else loads(usage), bool(cached))
 
     # generation cache --------------------------------------------------------------------
     def cache_get_many(self, keys: list[str]) -> dict[str, tuple]:
