@@ -34,7 +34,7 @@ _VERBS = r"(?:help|assist|provide|comply|fulfil|fulfill|do|create|generate|write
          r"go along|take part|be of help|be of assistance)\b"
 _REFUSAL = re.compile(
     r"^" + _LEAD_IN + r"(?:"
-    r"i\s+" + _NEG + r"\s+(?:(?:really|possibly|in good conscience|ethically|legally|safely|personally|"
+    r"i(?:\s+|(?='))" + _NEG + r"\s+(?:(?:really|possibly|in good conscience|ethically|legally|safely|personally|"
     r"actually|directly|be able to|be comfortable|feel comfortable)\s+)*" + _VERBS +
     r"|i(?:'m| am) (?:so |very |really |truly )?sorry,? but\b"
     r"|i apologi[sz]e,? but\b|my apologies,? but\b"
