@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from scipy import stats as sps
+from scipy import special  # ufunc quantiles: ~1 us, where scipy.stats' are ~50 us
 
 from gradeloop.errors import InputError
 from gradeloop.stats.cases import CaseData, case_data, check_level
@@ -96,7 +96,7 @@ class Summary:
 
 def z_value(level: float) -> float:
     """Two-sided standard normal quantile for a confidence level."""
-    return float(sps.norm.ppf(0.5 + level / 2.0))
+    return float(special.ndtri(0.5 + level / 2.0))
 
 
 def wilson_interval(p: float, n: float, level: float = 0.95) -> tuple[float, float]:
@@ -115,7 +115,7 @@ def t_interval(mean: float, stderr: float, n: int, level: float,
     """Student-t interval on n per-case values, clipped to [lo, hi]; the whole range if n < 2."""
     if n < 2:
         return lo, hi
-    half = float(sps.t.ppf(0.5 + level / 2.0, n - 1)) * stderr
+    half = float(special.stdtrit(n - 1, 0.5 + level / 2.0)) * stderr
     return max(lo, mean - half), min(hi, mean + half)
 
 
