@@ -81,3 +81,16 @@ def test_formula_trying_import_is_rejected_at_build():
 ])
 def test_bad_parameters(params, field):
     assert bad("multi", **params).field == field
+
+
+def test_templated_sub_graders_are_filled_per_case_and_python_source_is_left_alone():
+    from gradeloop.graders import build_graders
+    from gradeloop.suite.model import Case, GraderSpec, Suite
+
+    subs = {"ref": {"type": "contains", "value": "{{ reference }}"},
+            "py": {"type": "python", "source": "def grade(case, output):\n    return '{{' not in output\n"}}
+    d = GraderSpec("multi", {"graders": subs, "passed_when": "all"})
+    c1, c2 = Case("a", "q", reference="alpha"), Case("b", "q", reference="beta")
+    suite = Suite("s", (c1, c2), default_graders=(d,))
+    g1, g2 = build_graders(suite, c1)[0], build_graders(suite, c2)[0]
+    assert g1.grade(c1, "alpha").passed and not g2.grade(c2, "alpha").passed and g2.grade(c2, "beta").passed

@@ -89,3 +89,9 @@ def test_build_errors(tmp_path):
         build_grader(GraderSpec("python", {"file": "missing.py"}, file=str(tmp_path / "s.yaml"), line=2), CASE)
     assert info.value.field == "grader.file" and info.value.line == 2
 
+
+
+def test_source_is_never_templated():
+    body = "def grade(case, output):\n    return f'{{{{ {output} }}}}' == '{{ x }}'\n"
+    g = build_grader(spec("python", source=body), None)  # no case needed: "{{" here is Python, not a template
+    assert g.grade(CASE, "x").passed

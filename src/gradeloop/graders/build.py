@@ -55,24 +55,42 @@ def _param_names(type_name: str) -> list[str]:
     return [f.alias or n for n, f in model.model_fields.items()]
 
 
+def _templated(type_name: Any, params: Any) -> bool:
+    """Whether the spec has case templates (outside parameters that are never templated)."""
+    if not isinstance(params, Mapping):
+        return False
+    entry = REGISTRY.get(type_name) if isinstance(type_name, str) else None
+    if entry is None:
+        return needs_case(params)
+    if any(needs_case(v) for k, v in params.items() if k not in entry.raw):
+        return True
+    subs = params.get(entry.nested) if entry.nested else None
+    return isinstance(subs, Mapping) and any(
+        isinstance(sub, Mapping) and _templated(sub.get("type"), {k: v for k, v in sub.items() if k != "type"})
+        for sub in subs.values())
+
+
 def _build(type_name: Any, params: Any, ctx: BuildContext) -> Grader:
     if not isinstance(type_name, str) or type_name not in REGISTRY:
         ctx.error(f"unknown grader type {type_name!r} (known: {', '.join(sorted(REGISTRY))})", "type")
     if not isinstance(params, Mapping):
         ctx.error(f"grader parameters must be a mapping, got {type(params).__name__}")
-    if needs_case(params):
+    entry = REGISTRY[type_name]
+    if _templated(type_name, params):
         case = ctx.case
         if case is None:
             ctx.error("uses a {{ field }} template, which needs a case to fill it")
         filled = {}
         for key, value in params.items():
+            if key in entry.raw:
+                filled[key] = value
+                continue
             def missing(path: str, text: str, key: str = key) -> typing.NoReturn:
                 if not path:
                     ctx.error(f"malformed template in {text!r} (write {{{{ field }}}}, e.g. {{{{ reference }}}})", key)
                 ctx.error(f"template {{{{ {path} }}}}: case {case.id!r} has no value for {path!r}", key)
             filled[key] = render(value, case, missing)
         params = filled
-    entry = REGISTRY[type_name]
     try:
         parsed = entry.params.model_validate(params)
     except ValidationError as exc:
@@ -118,7 +136,7 @@ def _cached(spec: "GraderSpec", case: "Case", judge_factory: JudgeFactory | None
     where = f"cases[{case.id}].graders[{i}]" if own else f"defaults.graders[{i}]"
     if hit is not None and hit[0] is spec and hit[1] is judge_factory:
         return build_grader(spec, case, judge_factory=judge_factory, base_dir=base_dir, where=where)
-    templated = needs_case(spec.params)
+    templated = _templated(spec.type, spec.params)
     grader = build_grader(spec, case, judge_factory=judge_factory, base_dir=base_dir, where=where)
     with _LOCK:
         if len(_CACHE) >= _CACHE_MAX:

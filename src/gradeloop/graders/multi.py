@@ -25,7 +25,7 @@ class MultiParams(Params):
 
     graders: dict[str, dict[str, Any]] = Field(description="Sub-graders by name: {name: {type: ..., ...}}.")
     weights: dict[str, float] | None = Field(None, description="Weights by sub-grader name for a weighted mean "
-                                             "(default: each sub-grader's own `weight`).")
+                                             "(unlisted ones weigh 1; default: each sub-grader's own `weight`).")
     formula: str | None = Field(None, description="Arithmetic over sub-grade names, e.g. \"0.5 * a + 0.5 * min(b, c)\"; "
                                 "+ - * / **, min, max, abs, comparisons.")
     calculate_output: str | None = Field(None, description="OpenAI's name for `formula`.")
@@ -91,7 +91,7 @@ class MultiGrader:
 
 
 @register("multi", MultiParams, "Combines named sub-graders by weighted mean or a formula (OpenAI multi compatible).",
-          openai=True)
+          openai=True, nested="graders")
 def build_multi(p: MultiParams, ctx: BuildContext) -> MultiGrader:
     subs = tuple((key, ctx.sub(spec, f"graders.{key}")) for key, spec in p.graders.items())
     text = p.formula if p.formula is not None else p.calculate_output

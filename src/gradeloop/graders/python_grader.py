@@ -163,7 +163,7 @@ def _check_source(source: str, filename: str, param: str, ctx: BuildContext) -> 
 
 @register("python", PythonParams,
           "Runs your grade(case, output) -> bool | float | {score, passed, reason} in a subprocess with a timeout.",
-          openai=True)
+          openai=True, raw=("source",))
 def build_python(p: PythonParams, ctx: BuildContext) -> PythonGrader:
     base = ctx.base_dir or (str(Path(ctx.file).parent) if ctx.file else None)
     if p.file is not None:

@@ -95,17 +95,20 @@ class GraderType(Generic[P]):
     build: Callable[[P, BuildContext], Grader]
     description: str
     openai: bool = False  # also accepts OpenAI's grader JSON for this type
+    raw: frozenset[str] = frozenset()  # parameters never templated (code, where "{{" is Python)
+    nested: str | None = None  # parameter holding {name: sub-grader spec}, templated by each sub-build
 
 
 REGISTRY: dict[str, GraderType[Any]] = {}
 
 
-def register(name: str, params: type[P], description: str, *, openai: bool = False
-             ) -> Callable[[Callable[[P, BuildContext], Grader]], Callable[[P, BuildContext], Grader]]:
+def register(name: str, params: type[P], description: str, *, openai: bool = False, raw: tuple[str, ...] = (),
+             nested: str | None = None) -> Callable[[Callable[[P, BuildContext], Grader]], Callable[[P, BuildContext], Grader]]:
     """Decorator: register `build(params, ctx) -> Grader` as grader type `name`."""
 
     def deco(build: Callable[[P, BuildContext], Grader]) -> Callable[[P, BuildContext], Grader]:
-        REGISTRY[name] = GraderType(name, params, build, description, openai)
+        REGISTRY[name] = GraderType(name, params, build, description, openai,
+                                    frozenset(raw) | ({nested} if nested else set()), nested)
         return build
 
     return deco
