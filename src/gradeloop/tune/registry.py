@@ -1,0 +1,110 @@
+"""The adapter registry: every kept adapter under `.gradeloop/adapters/<id>/` with its lineage.
+
+Saved atomically (written to a temporary folder, then renamed); `HEAD-<name>` files point at
+the current adapter of each tuning line, so a rollback is one pointer move.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from gradeloop.errors import InputError
+
+DEFAULT_ADAPTERS = Path(".gradeloop") / "adapters"
+LINEAGE = "gradeloop-adapter.json"
+
+
+def adapter_hash(folder: Path) -> str:
+    """Content hash of an adapter's weights and config."""
+    h = hashlib.sha256()
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and p.name != LINEAGE:
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+class AdapterRegistry:
+    """Adapters with lineage (base, parent, data versions, strategy, hyperparameters, seed, metrics)."""
+
+    def __init__(self, root: str | Path = DEFAULT_ADAPTERS) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def save(self, src: Path, name: str, lineage: dict[str, Any]) -> str:
+        """Move a trained adapter folder into the registry; returns its id and makes it HEAD."""
+        digest = adapter_hash(src)
+        adapter_id = f"{name}-{time.strftime('%Y%m%d%H%M%S')}-{digest[:8]}"
+        tmp = self.root / f".tmp-{adapter_id}"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        shutil.copytree(src, tmp)
+        record = {**lineage, "id": adapter_id, "name": name, "hash": digest, "created": time.time()}
+        (tmp / LINEAGE).write_text(json.dumps(record, indent=2, default=str))
+        os.replace(tmp, self.root / adapter_id)
+        self.set_head(name, adapter_id)
+        return adapter_id
+
+    def path(self, adapter_id: str) -> Path:
+        p = self.root / adapter_id
+        if not (p / LINEAGE).is_file():
+            raise InputError(f"no adapter {adapter_id!r} in {self.root}", field="adapter")
+        return p
+
+    def show(self, adapter_id: str) -> dict[str, Any]:
+        return json.loads((self.path(adapter_id) / LINEAGE).read_text())
+
+    def list(self) -> list[dict[str, Any]]:
+        out = []
+        for p in sorted(self.root.iterdir()):
+            if p.is_dir() and (p / LINEAGE).is_file():
+                out.append(json.loads((p / LINEAGE).read_text()))
+        return sorted(out, key=lambda r: r["created"])
+
+    def head(self, name: str) -> str | None:
+        f = self.root / f"HEAD-{name}"
+        return f.read_text().strip() or None if f.is_file() else None
+
+    def set_head(self, name: str, adapter_id: str | None) -> None:
+        f = self.root / f"HEAD-{name}"
+        tmp = f.with_suffix(".tmp")
+        tmp.write_text(adapter_id or "")
+        os.replace(tmp, f)
+
+    def rollback(self, name: str) -> str | None:
+        """Point HEAD at the current adapter's parent (None: back to the base model)."""
+        current = self.head(name)
+        if current is None:
+            raise InputError(f"tuning line {name!r} has no current adapter to roll back", field="name")
+        parent = self.show(current).get("parent")
+        self.set_head(name, parent)
+        return parent
+
+    def diff(self, a: str, b: str) -> dict[str, Any]:
+        """Lineage fields that differ between two adapters, plus the L2 distance of their weights."""
+        la, lb = self.show(a), self.show(b)
+        keys = sorted(set(la) | set(lb) - {"id", "created", "hash"})
+        fields = {k: {"a": la.get(k), "b": lb.get(k)} for k in keys if la.get(k) != lb.get(k) and k not in
+                  ("id", "created", "hash")}
+        return {"a": a, "b": b, "fields": fields, "weight_l2": _weight_distance(self.path(a), self.path(b))}
+
+
+def _weight_distance(a: Path, b: Path) -> float | None:
+    try:
+        from safetensors.numpy import load_file
+    except ImportError:
+        return None
+    fa, fb = a / "adapter_model.safetensors", b / "adapter_model.safetensors"
+    if not (fa.is_file() and fb.is_file()):
+        return None
+    ta, tb = load_file(str(fa)), load_file(str(fb))
+    total = 0.0
+    for k in ta.keys() & tb.keys():
+        if ta[k].shape == tb[k].shape:
+            total += float(((ta[k].astype("float64") - tb[k].astype("float64")) ** 2).sum())
+    return total ** 0.5

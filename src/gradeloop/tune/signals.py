@@ -1,0 +1,108 @@
+"""Graders as training signals: GRPO rewards, the rejection filter for SFT, DPO pairs.
+
+One adapter layer over the same grader objects evaluation uses; nothing here re-implements
+a check. A grader error gives no reward signal (0.0 reward, and never a kept sample or pair).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+from gradeloop.graders import build_graders, combine, safe_grade
+from gradeloop.graders.base import Grader
+from gradeloop.suite.model import Case, Suite
+
+
+@dataclass(frozen=True)
+class GradedCase:
+    """A training case with its graders, ready to score completions."""
+
+    case: Case
+    graders: tuple[Grader, ...]
+
+    def score(self, output: str) -> tuple[bool | None, float | None]:
+        return combine(self.graders, [safe_grade(g, self.case, output) for g in self.graders])
+
+
+def graded_cases(suites: Sequence[Suite]) -> dict[str, GradedCase]:
+    """Case id → GradedCase for every case of the suites (ids must be unique across them)."""
+    return {c.id: GradedCase(c, build_graders(s, c)) for s in suites for c in s.cases}
+
+
+def completion_text(completion: Any) -> str:
+    """TRL passes plain strings, or message lists for conversational prompts."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, list) and completion and isinstance(completion[-1], Mapping):
+        return str(completion[-1].get("content", ""))
+    return str(completion)
+
+
+def reward_function(cases: Mapping[str, GradedCase], *, grader: str | None = None,
+                    name: str = "gradeloop") -> Callable[..., list[float]]:
+    """A TRL reward function: the combined grader score of each completion (or one grader's score).
+
+    TRL calls it as `f(prompts=..., completions=..., case_id=[...], **other_columns)`; the
+    `case_id` column of the training dataset tells which case (and graders) each row is.
+    """
+
+    def reward(prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), case_id: Sequence[str] = (),
+               **_: Any) -> list[float]:
+        out = []
+        for cid, completion in zip(case_id, completions):
+            gc = cases[cid]
+            text = completion_text(completion)
+            if grader is None:
+                _, score = gc.score(text)
+            else:
+                g = next(g for g in gc.graders if g.name == grader)
+                grade = safe_grade(g, gc.case, text)
+                score = None if grade.error else grade.score
+            out.append(0.0 if score is None else float(score))
+        return out
+
+    reward.__name__ = f"reward_{name if grader is None else grader}"
+    return reward
+
+
+@dataclass(frozen=True)
+class Scored:
+    case_id: str
+    output: str
+    passed: bool | None
+    score: float | None
+
+
+def rejection_filter(samples: Sequence[Scored]) -> list[Scored]:
+    """Keep the samples whose grade passes (grader errors are never kept)."""
+    return [s for s in samples if s.passed is True]
+
+
+def preference_pairs(samples: Sequence[Scored]) -> list[tuple[Scored, Scored]]:
+    """(chosen, rejected) per case: a passing output against the failing output with the highest score.
+
+    Close calls teach more than easy wins; a case with no pass or no fail gives no pair.
+    One pair per distinct passing output, each against the best-scoring distinct failure.
+    """
+    by_case: dict[str, list[Scored]] = {}
+    for s in samples:
+        by_case.setdefault(s.case_id, []).append(s)
+    pairs = []
+    for cid, group in by_case.items():
+        passes = _distinct([s for s in group if s.passed is True])
+        fails = sorted(_distinct([s for s in group if s.passed is False]), key=lambda s: -(s.score or 0.0))
+        if not passes or not fails:
+            continue
+        for i, chosen in enumerate(passes):
+            pairs.append((chosen, fails[min(i, len(fails) - 1)]))
+    return pairs
+
+
+def _distinct(samples: list[Scored]) -> list[Scored]:
+    seen: set[str] = set()
+    out = []
+    for s in samples:
+        if s.output not in seen:
+            seen.add(s.output)
+            out.append(s)
+    return out
