@@ -42,3 +42,9 @@ def test_rectangular_fast_path_matches_ragged_path():
     assert b.means[:2].tolist() == pytest.approx(a.means.tolist())
     assert b.within_var[:2].tolist() == pytest.approx(a.within_var.tolist())
     assert a.binary and b.binary
+
+
+def test_other_sequence_types_take_the_case_by_case_path():
+    data = case_data([range(0, 2), (1.0,), [0.5, 0.5, 1.0]])
+    assert data.means == pytest.approx([0.5, 1.0, 2 / 3])
+    assert data.counts.tolist() == [2, 1, 3]

@@ -112,3 +112,11 @@ def test_bad_settings():
         SequentialPairedTest(alpha=0.0)
     with pytest.raises(InputError):
         SequentialPairedTest(margin=1.0)
+
+
+def test_wealth_saturates_instead_of_overflowing():
+    test = SequentialPairedTest(alpha=ALPHA)
+    for _ in range(5000):
+        test.update(-1.0)
+    assert test.wealth == float("inf") and test.decision == "regression"
+    assert test.confidence_sequence()[1] < -0.99

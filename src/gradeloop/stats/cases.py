@@ -7,6 +7,7 @@ are 0/1.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Sequence
@@ -84,11 +85,36 @@ def case_data(per_case: Sequence[Sequence[float]], field: str = "per_case") -> C
         within = grid.var(axis=1, ddof=1) if k > 1 else np.full(n, math.nan)
         binary = bool(np.all((grid == 0.0) | (grid == 1.0)))
         return CaseData(grid.mean(axis=1), np.full(n, k, dtype=int), within, binary)
+    ragged = _ragged(per_case)
+    if ragged is not None:
+        return ragged
+    # Case by case: names the bad entry, and accepts any sequence type.
     arrays = [_case_array(case, f"{field}[{i}]") for i, case in enumerate(per_case)]
     means = np.array([a.mean() for a in arrays])
     counts = np.array([a.size for a in arrays], dtype=int)
     within = np.array([a.var(ddof=1) if a.size > 1 else math.nan for a in arrays])
     binary = all(bool(np.all((a == 0.0) | (a == 1.0))) for a in arrays)
+    return CaseData(means, counts, within, binary)
+
+
+def _ragged(per_case: Sequence[Sequence[float]]) -> CaseData | None:
+    """Cases with different sample counts, summarised with segment sums; None if anything is off."""
+    if not all(isinstance(c, (list, tuple, np.ndarray)) for c in per_case):
+        return None
+    counts = np.fromiter((len(c) for c in per_case), dtype=int, count=len(per_case))
+    if counts.min() == 0:
+        return None
+    flat = _numeric(list(itertools.chain.from_iterable(per_case)))
+    if flat is None or flat.ndim != 1 or flat.size != counts.sum():
+        return None
+    if (~np.isfinite(flat) | (flat < 0.0) | (flat > 1.0)).any():
+        return None
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    means = np.add.reduceat(flat, starts) / counts
+    sq = np.add.reduceat((flat - np.repeat(means, counts)) ** 2, starts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        within = np.where(counts > 1, sq / (counts - 1), math.nan)
+    binary = bool(np.all((flat == 0.0) | (flat == 1.0)))
     return CaseData(means, counts, within, binary)
 
 

@@ -41,6 +41,11 @@ def _bet(gap: float, var: float, upper: float) -> float:
     return min(max(gap / (var + gap * gap), 0.0), upper)
 
 
+def _exp(log_value: float) -> float:
+    """exp that saturates to inf instead of raising once capital passes ~1e308."""
+    return math.exp(log_value) if log_value < 709.0 else math.inf
+
+
 class SequentialPairedTest:
     """Feed per-case differences (candidate - baseline) one at a time; stop at a decision."""
 
@@ -68,12 +73,12 @@ class SequentialPairedTest:
     @property
     def wealth(self) -> float:
         """Capital of the bet on a regression beyond the margin; >= 1/alpha rejects H0."""
-        return math.exp(self._log_reg)
+        return _exp(self._log_reg)
 
     @property
     def wealth_no_regression(self) -> float:
         """Capital of the bet against a regression beyond the margin."""
-        return math.exp(self._log_ok)
+        return _exp(self._log_ok)
 
     def update(self, d: float) -> Decision:
         """Add one case's difference in [-1, 1]; return the (sticky) decision so far."""
