@@ -22,26 +22,20 @@ def estimate_dict(est: Any) -> dict[str, Any] | None:
 
 
 class CaseBootstrap:
-    """Index arrays of whole-case bootstrap resamples, generated vectorised."""
+    """Whole-case bootstrap draws expressed as per-sample weights (how often each sample's case was drawn)."""
 
     def __init__(self, case_ids: np.ndarray, n_boot: int, seed: int) -> None:
-        _, inverse = np.unique(case_ids, return_inverse=True)
-        self.order = np.argsort(inverse, kind="stable")  # samples grouped by case
-        self.lengths = np.bincount(inverse)
-        self.starts = np.concatenate(([0], np.cumsum(self.lengths)[:-1]))
-        self.n_cases = len(self.lengths)
+        _, self.case_of = np.unique(case_ids, return_inverse=True)
+        self.n_cases = int(self.case_of.max()) + 1 if len(case_ids) else 0
         self.n_samples = len(case_ids)
         self.n_boot = n_boot
         self.rng = np.random.default_rng(seed)
 
-    def resamples(self):
-        """Yield one index array per resample: the samples of n_cases cases drawn with replacement."""
+    def weights(self):
+        """Yield one weight array per draw: n_cases cases drawn with replacement, samples follow their case."""
         for _ in range(self.n_boot):
-            chosen = self.rng.integers(0, self.n_cases, self.n_cases)
-            lengths = self.lengths[chosen]
-            offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
-            within = np.arange(lengths.sum()) - offsets
-            yield self.order[np.repeat(self.starts[chosen], lengths) + within]
+            counts = np.bincount(self.rng.integers(0, self.n_cases, self.n_cases), minlength=self.n_cases)
+            yield counts[self.case_of].astype(float)
 
 
 def bootstrap_estimates(point: dict[str, float], statistic: Callable[[np.ndarray], dict[str, float]],
@@ -52,8 +46,8 @@ def bootstrap_estimates(point: dict[str, float], statistic: Callable[[np.ndarray
     (say AUROC with one class) are left out of its interval.
     """
     draws: dict[str, list[float]] = {name: [] for name in point}
-    for idx in boot.resamples():
-        for name, value in statistic(idx).items():
+    for w in boot.weights():
+        for name, value in statistic(w).items():
             draws[name].append(value)
     tail = (1.0 - level) / 2.0
     out: dict[str, Any] = {}
