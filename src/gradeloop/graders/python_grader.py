@@ -1,6 +1,6 @@
 """The `python` grader: a user `grade` function run in a child process with a timeout.
 
-Cost: one isolated interpreter per grade call (`python -I`), about 20-40 ms of start-up
+Cost: one isolated interpreter per grade call (`python -I`), about 30-70 ms of start-up
 on this 2-core machine, so a 10,000-sample run spends minutes here; prefer the built-in
 graders where they suffice. The code is read and syntax-checked once at build time; the
 case and output travel as JSON on stdin and are never executed. The child gets a minimal
