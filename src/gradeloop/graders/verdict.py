@@ -18,7 +18,7 @@ _PASS_WORDS = {"PASS": 1.0, "PASSED": 1.0, "YES": 1.0, "TRUE": 1.0, "CORRECT": 1
 _JSON_KEYS = ("score", "result", "passed", "verdict", "choice", "grade", "label", "rating")
 _TOKEN = r"([A-Za-z_]{2,}|[A-Za-z][+-]?|[-+]?\d+(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?)"
 _VERDICT = re.compile(r"\bVERDICT\b\W{0,3}[:=]\W{0,3}" + _TOKEN, re.IGNORECASE)
-_LABELLED = re.compile(r"\b(?:GRADE|SCORE|RATING|CHOICE|ANSWER|RESULT)\b\W{0,3}[:=]\W{0,3}" + _TOKEN, re.IGNORECASE)
+_LABELLED = re.compile(r"\b(?:GRADE|SCORE|RATING|CHOICE|RESULT)\b\W{0,3}[:=]\W{0,3}" + _TOKEN, re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
