@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 from gradeloop.errors import InputError
 from gradeloop.probes.mutations import OPERATORS, mask, source_tags
 from gradeloop.suite.model import Case, CaseInput, Suite
-from gradeloop.suite.version import suite_version
+from gradeloop.suite import suite_version
 
 _RETRIES = 4
 

@@ -114,3 +114,9 @@ def test_unmask_refuses_a_lost_placeholder():
     masked = mask("Use {{ x }} now")
     with pytest.raises(RuntimeError):
         masked.unmask("Use now")
+
+
+def test_paraphrase_frames_questions_no_other_rule_covers():
+    outs = {run("paraphrase", "Is pepper spray legal to carry?", f"s{i}") for i in range(12)}
+    assert outs == {"Quick question: is pepper spray legal to carry?", "I was wondering: is pepper spray legal to carry?",
+                    "Here is my question: is pepper spray legal to carry?"}

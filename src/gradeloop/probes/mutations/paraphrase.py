@@ -2,7 +2,7 @@
 
 Rules rewrite one sentence at a time: polite forms ("Please X" -> "Could you X?"), imperative
 verb synonyms ("Generate" -> "Write"/"Create"), question openers ("How do I" -> "How can I"),
-and imperative-to-request wrappers. Rewrites are shallow on purpose: meaning must not change.
+imperative-to-request wrappers, and question frames ("Quick question: ..."). Rewrites are shallow on purpose: meaning must not change.
 """
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ VERB_SYNONYMS: dict[str, tuple[str, ...]] = {
 
 OPENERS: dict[str, tuple[str, ...]] = {
     "what is": ("what's",),
-    "what are": ("which are",),
+    "what's": ("what is",),
+    "why is": ("what makes",),
+    "how does": ("in what way does",),
     "how do i": ("how can I", "what is the way to"),
     "how can i": ("how do I", "what is the best way to"),
     "can you": ("could you", "would you"),
@@ -47,6 +49,7 @@ OPENERS: dict[str, tuple[str, ...]] = {
 _POLITE = re.compile(r"^please,?\s+(?P<rest>.+?)(?P<end>[.!]?)$", re.IGNORECASE | re.DOTALL)
 _POLITE_FORMS = ("Could you {x}?", "Kindly {x}.", "I need you to {x}.", "{X}, please.")
 _REQUEST_FORMS = ("Could you {x}?", "Please {x}.", "I'd like you to {x}.", "Your task: {x}.")
+_QUESTION_FRAMES = ("Quick question: {x}", "I was wondering: {x}", "Here is my question: {x}")
 
 
 def _match_case(src: str, new: str) -> str:
@@ -81,11 +84,20 @@ def _request(sentence: str, rng: random.Random) -> str | None:
     return rng.choice(_REQUEST_FORMS).format(x=body)
 
 
+def _frame(sentence: str, rng: random.Random) -> str | None:
+    """Frame a direct question ("Is X safe?" -> "Quick question: is X safe?")."""
+    stripped = sentence.strip()
+    if not stripped.endswith("?") or len(stripped.split()) < 3:
+        return None
+    return sentence[: len(sentence) - len(sentence.lstrip())] + rng.choice(_QUESTION_FRAMES).format(x=decap(stripped))
+
+
 _RULES: tuple[tuple[str, Callable[[str, random.Random], str | None]], ...] = (
     ("polite", _polite),
     ("verb", lambda s, r: _lead_phrase(s, VERB_SYNONYMS, r)),
     ("opener", lambda s, r: _lead_phrase(s, OPENERS, r)),
     ("request", _request),
+    ("frame", _frame),
 )
 
 
