@@ -21,6 +21,13 @@ def _app() -> typer.Typer:
     return app
 
 
+def _share_correct(path) -> float:
+    """Share of graded samples that passed: the Brier score of a constant-1 signal is its complement."""
+    cases = json.loads(path.read_text())["cases"]
+    graded = [s["passed"] for c in cases for s in c["samples"] if s["passed"] is not None]
+    return sum(graded) / len(graded)
+
+
 def _run_file(tmp_path, n_cases=300, samples=2, seed=0):
     """A run whose replay `confidence` is informative but overconfident, with one errored sample."""
     rng = np.random.default_rng(seed)
@@ -62,7 +69,20 @@ def test_writes_the_documented_json(tmp_path):
     assert len(data["reliability"]) == 8 and sum(b["count"] for b in data["reliability"]) == 599
     assert {"mean_confidence", "accuracy", "count"} <= set(data["reliability"][0])
     assert data["risk_coverage"][-1]["coverage"] == 1.0
-    assert "calib" in res.output or "ece" in res.output
+    assert "ece_debiased" in res.output and "599" in res.output
+
+
+def test_custom_signal_from_the_users_module(tmp_path, monkeypatch):
+    run = _run_file(tmp_path)
+    (tmp_path / "calib_user_sig.py").write_text(
+        "def short(case, sample):\n    return 1.0 if len(sample['output']) < 3 else 0.0\n")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "c.json"
+    res = CliRunner().invoke(_app(), ["calibrate", str(run), "--signal", "short", "--n-boot", "0",
+                                      "--custom-signal", "short=calib_user_sig:short", "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    # every output is short, so the signal is constantly 1 and its Brier score is the error rate
+    assert json.loads(out.read_text())["brier"]["mean"] == pytest.approx(1 - _share_correct(run))
 
 
 def test_derived_signal_calibrator_policy_and_plot(tmp_path):
