@@ -163,3 +163,16 @@ def test_policy_command(tmp_path):
     assert res.output.strip() == "escalate"
     res = runner.invoke(_app(), ["policy", str(pol), "--signals", "[1]"])
     assert isinstance(res.exception, InputError) and res.exception.field == "--signals"
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--alpha", "0.1", "--heavy-signal", "self_consistency", "--gray", "0.9:0.2"], "--gray"),
+    (["--heavy-signal", "self_consistency"], "--gray"),
+    (["--policy-out", "p.json"], "--alpha"),
+    (["--calibrator", "magic"], "--calibrator"),
+    (["--alpha", "0.1", "--fallback", "guess"], "--fallback"),
+])
+def test_bad_options_are_input_errors(tmp_path, args, field):
+    run = _run_file(tmp_path, n_cases=30)
+    res = CliRunner().invoke(_app(), ["calibrate", str(run), "--signal", "confidence", "--n-boot", "0", *args])
+    assert isinstance(res.exception, InputError) and res.exception.field == field

@@ -101,9 +101,7 @@ def register(app: typer.Typer) -> None:
 
         Exit 1 when --max-ece is exceeded or --alpha cannot be certified at --delta.
         """
-        from pathlib import Path as _P
-
-        from gradeloop.calibrate.dataset import first_per_case, signal_data
+        from gradeloop.calibrate.dataset import signal_data
         from gradeloop.calibrate.metrics import calibration_report
         from gradeloop.calibrate.signals import compute_signals, load_custom_signal
         from gradeloop.run.results import load_run
@@ -116,8 +114,12 @@ def register(app: typer.Typer) -> None:
             raise InputError("--heavy-signal and --gray go together", field="--gray")
         if heavy_signal and alpha is None:
             raise InputError("a tiered policy (--heavy-signal) needs --alpha", field="--alpha")
-        if str(_P.cwd()) not in sys.path:
-            sys.path.insert(0, str(_P.cwd()))  # let --custom-signal name modules of the user's project
+        if calibrator is not None and calibrator not in ("temperature", "platt", "isotonic"):
+            raise InputError(f"calibrator must be temperature, platt or isotonic, got {calibrator!r}",
+                             field="--calibrator")
+        gray_zone = _parse_gray(gray) if gray is not None else None
+        if str(Path.cwd()) not in sys.path:
+            sys.path.insert(0, str(Path.cwd()))  # let --custom-signal name modules of the user's project
         customs = dict(load_custom_signal(spec) for spec in custom)
         run = load_run(run_ref, store)
         run = compute_signals(run, custom=customs, verifier_grader=verifier_grader, judge_grader=judge_grader,
@@ -144,7 +146,7 @@ def register(app: typer.Typer) -> None:
                 cmp.calibrator.save(calibrator_out)
         if alpha is not None:
             policy, summary = _selective(run, data, signal, alpha, delta, slice_tag, fallback,
-                                         heavy_signal, gray, heavy_cost, run_ref, console)
+                                         heavy_signal, gray_zone, heavy_cost, run_ref, console)
             out.update(summary)
             if policy.rule.thresholds.get("answer") is None:
                 failed.append(f"no threshold of {signal!r} certifies error <= {alpha} at delta {delta}")
@@ -188,7 +190,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _selective(run: dict, data: Any, signal: str, alpha: float, delta: float, slice_tag: list[str],
-               fallback: str, heavy_signal: str | None, gray: str | None, heavy_cost: float, source: str,
+               fallback: str, heavy_signal: str | None, gray: tuple[float, float] | None, heavy_cost: float,
+               source: str,
                console: Console) -> tuple[Any, dict[str, Any]]:
     """Certify thresholds on one answer per case; build the policy and the JSON summary."""
     from gradeloop.calibrate.dataset import first_per_case, signal_data
@@ -211,7 +214,7 @@ def _selective(run: dict, data: Any, signal: str, alpha: float, delta: float, sl
     derived = {"run_id": run.get("run_id"), "selective": res.as_dict(), "slices": slice_derived}
     policy = Policy(signal, Rule({"answer": res.threshold}, fallback), slices, alpha, delta, version, derived)
     if heavy_signal and gray:
-        low, high = _parse_gray(gray)
+        low, high = gray
         heavy = signal_data(run, heavy_signal, source=source)
         heavy_once = heavy.subset(first_per_case(heavy.case_ids))
         if heavy_once.case_ids.tolist() != once.case_ids.tolist():
