@@ -80,7 +80,7 @@ def parse_csv(text: str, file: str, *, split: str | None = None) -> Suite:
         except StopIteration:
             break
         except csv.Error as exc:
-            raise InputError(f"malformed CSV: {exc}", file=file, line=reader.line_num) from None
+            raise InputError(f"malformed CSV in the row starting here: {exc}", file=file, line=start) from None
         last = reader.line_num
         if not any(cell.strip() for cell in row):
             continue  # a blank line holds nothing to lose

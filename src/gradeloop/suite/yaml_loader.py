@@ -7,7 +7,8 @@ from gradeloop.errors import InputError
 from gradeloop.suite.build import build_suite
 from gradeloop.suite.model import Suite
 from gradeloop.suite.record import Record
-from gradeloop.suite.yaml_tree import collect_lines, compose, line_of, mapping_pairs, to_python
+from gradeloop.suite.yaml_tree import (NodeLines, collect_lines, compose, line_of, mapping_pairs,
+                                        to_python)
 
 # Fields read as the text written (`id: 001`, `tags: {tier: 1}`, `reference: 0.50` stay as typed
 # by the author); grader parameters and metadata keep their YAML types.
@@ -21,13 +22,13 @@ def _case_record(node: Node, index: int, file: str) -> Record:
         raise InputError("each case must be a mapping with at least `id` and `input`", file=file,
                          line=line_of(node), field=prefix)
     data: dict = {}
-    lines: dict[str, int] = {}
+    known: dict[str, int] = {}  # grader lines are kept on every GraderSpec; other lines on demand
     for key, key_node, value_node in mapping_pairs(node, file, prefix):
-        lines[key] = line_of(key_node)
         data[key] = to_python(value_node, file, f"{prefix}.{key}", raw=key in _RAW_CASE_FIELDS)
-        if not isinstance(value_node, ScalarNode):
-            collect_lines(value_node, key, lines, 2)
-    return Record(data, line_of(node), lines, prefix)
+        if key == "graders" and isinstance(value_node, SequenceNode):
+            for i, item in enumerate(value_node.value):
+                known[f"graders[{i}]"] = line_of(item)
+    return Record(data, line_of(node), NodeLines(node, 3, known), prefix)
 
 
 def parse_yaml(text: str, file: str, *, split: str | None = None) -> Suite:
