@@ -222,7 +222,8 @@ class TuneLoop:
             self.log(f"  rolled back: {exc}")
             return entry
         t1 = time.perf_counter()
-        cand_run = self.evaluate(self.spec_for(str(result.adapter_dir)))
+        cand_id, cand_path = self.registry.stage(result.adapter_dir, cfg.name)
+        cand_run = self.evaluate(self.spec_for(str(cand_path)))
         t2 = time.perf_counter()
         keep, reasons, detail = self.gate(kept_run, cand_run)
         entry.update(self.snapshot(cand_run), gate=detail, reasons=reasons, kept=keep, examples=result.examples,
@@ -237,13 +238,15 @@ class TuneLoop:
                        "evaluated_on": [{"suite": s.name, "version": s.version, "split": s.split}
                                         for s in self.roles.eval_suites],
                        "contamination_override": self.contamination, "metrics": self.snapshot(cand_run)}
-            adapter_id = self.registry.save(result.adapter_dir, cfg.name, lineage)
+            adapter_id = self.registry.commit(cand_id, cfg.name, lineage)
             state.update(kept_adapter=adapter_id, kept_path=str(self.registry.path(adapter_id)),
                          kept_run_id=cand_run["run_id"])
             entry["adapter"] = adapter_id
             self.log(f"  kept {adapter_id}: focus {entry['focus']['mean']:.3f}")
         else:
             entry["adapter"] = None
+            if cand_id != state["kept_adapter"]:
+                self.registry.discard(cand_id)
             self.log("  rolled back: " + "; ".join(reasons))
         shutil.rmtree(work, ignore_errors=True)
         return entry

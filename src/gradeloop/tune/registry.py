@@ -36,19 +36,40 @@ class AdapterRegistry:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
 
-    def save(self, src: Path, name: str, lineage: dict[str, Any]) -> str:
-        """Move a trained adapter folder into the registry; returns its id and makes it HEAD."""
-        digest = adapter_hash(src)
-        adapter_id = f"{name}-{time.strftime('%Y%m%d%H%M%S')}-{digest[:8]}"
-        tmp = self.root / f".tmp-{adapter_id}"
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        shutil.copytree(src, tmp)
-        record = {**lineage, "id": adapter_id, "name": name, "hash": digest, "created": time.time()}
-        (tmp / LINEAGE).write_text(json.dumps(record, indent=2, default=str))
-        os.replace(tmp, self.root / adapter_id)
+    def stage(self, src: Path, name: str) -> tuple[str, Path]:
+        """Copy a trained adapter in under its content-addressed id, not yet registered.
+
+        Candidates are evaluated from here, so a kept adapter's runs name its final path.
+        """
+        adapter_id = f"{name}-{adapter_hash(src)[:12]}"
+        final = self.root / adapter_id
+        if not final.exists():
+            tmp = self.root / f".tmp-{adapter_id}"
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.copytree(src, tmp)
+            os.replace(tmp, final)
+        return adapter_id, final
+
+    def commit(self, adapter_id: str, name: str, lineage: dict[str, Any]) -> str:
+        """Register a staged adapter with its lineage (atomically) and make it HEAD of its line."""
+        folder = self.root / adapter_id
+        record = {**lineage, "id": adapter_id, "name": name, "hash": adapter_hash(folder), "created": time.time()}
+        tmp = folder / (LINEAGE + ".tmp")
+        tmp.write_text(json.dumps(record, indent=2, default=str))
+        os.replace(tmp, folder / LINEAGE)
         self.set_head(name, adapter_id)
         return adapter_id
+
+    def discard(self, adapter_id: str) -> None:
+        """Remove a staged candidate that was rolled back (registered adapters are kept)."""
+        folder = self.root / adapter_id
+        if folder.is_dir() and not (folder / LINEAGE).exists():
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def save(self, src: Path, name: str, lineage: dict[str, Any]) -> str:
+        """Stage and register in one step; returns the adapter id."""
+        adapter_id, _ = self.stage(src, name)
+        return self.commit(adapter_id, name, lineage)
 
     def path(self, adapter_id: str) -> Path:
         p = self.root / adapter_id

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import pytest
+from safetensors.numpy import load_file
+
+from gradeloop.run import Store
+from gradeloop.run import build_run_json
+from gradeloop.tune import AdapterRegistry, load_tune_config
+from gradeloop.tune import loop as loop_mod
+from gradeloop.tune.loop import TuneLoop
+from gradeloop.tune.strategies import train
+
+pytestmark = pytest.mark.slow
+
+
+def _loop(workdir, cfg_path) -> TuneLoop:
+    cfg, base_dir = load_tune_config(cfg_path)
+    return TuneLoop(cfg, base_dir, Store(workdir / "store.db"), AdapterRegistry(workdir / "adapters"),
+                    state_root=workdir / "tunes", log=lambda m: None)
+
+
+def _weights(path):
+    return load_file(str(path / "adapter_model.safetensors"))
+
+
+def test_continuing_from_a_kept_adapter_changes_its_weights(workdir, tune_config):
+    loop = _loop(workdir, tune_config(learning_rate=1e-2, steps=2))
+    cfg = loop.cfg
+    first = train("grpo", cfg.base, None, loop.cases, cfg.hyperparameters, 2, 0, workdir / "a", loop.sampler(cfg.base))
+    second = train("grpo", cfg.base, first.adapter_dir, loop.cases, cfg.hyperparameters, 2, 1, workdir / "b",
+                   loop.sampler(cfg.base))
+    a, b = _weights(first.adapter_dir), _weights(second.adapter_dir)
+    assert a.keys() == b.keys()
+    moved = sum(float(abs(a[k] - b[k]).sum()) for k in a)
+    assert moved > 0, "the second iteration trained nothing (TRL #3031)"
+    assert len(first.train_reward) == 2
+
+
+def test_guard_regression_is_rolled_back_and_registry_keeps_previous_adapter(workdir, tune_config,
+                                                                              fingerprint_guard):
+    # greedy evaluation against a fingerprint of the base model's own answers; a destructive
+    # learning rate changes them, which must read as a guard regression
+    loop = _loop(workdir, tune_config(learning_rate=30.0, steps=3, temperature=0.0, samples=1,
+                                      guard_file=fingerprint_guard))
+    cfg = loop.cfg
+    previous = train("grpo", cfg.base, None, loop.cases, cfg.hyperparameters.model_copy(update={"learning_rate": 1e-4}),
+                     1, 0, workdir / "prev", loop.sampler(cfg.base))
+    prev_id = loop.registry.save(previous.adapter_dir, cfg.name, {"parent": None, "strategy": "grpo"})
+    kept_run = loop.evaluate(loop.spec_for(str(loop.registry.path(prev_id))))
+    state = {"kept_adapter": prev_id, "kept_path": str(loop.registry.path(prev_id)), "kept_run_id": kept_run["run_id"]}
+    entry = loop.iteration(1, state, kept_run)
+    assert entry["kept"] is False
+    assert any(r.startswith("guard regression") for r in entry["reasons"]), entry["reasons"]
+    assert loop.registry.head(cfg.name) == prev_id
+    assert state["kept_adapter"] == prev_id
+    assert [r["id"] for r in loop.registry.list()] == [prev_id]
+
+
+def test_interrupted_tune_resumes_from_last_kept_adapter(workdir, tune_config, monkeypatch):
+    cfg_path = tune_config(iterations=2, steps=1)
+    calls = []
+    real_train = loop_mod.train
+
+    def fake_train(strategy, base, parent, cases, hp, steps, seed, out, sample):
+        calls.append(parent)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the session dies during iteration 2
+        return real_train(strategy, base, parent, cases, hp, steps, seed, out, sample)
+
+    monkeypatch.setattr(loop_mod, "train", fake_train)
+    monkeypatch.setattr(TuneLoop, "gate", lambda self, kept, cand: (True, [], {}))  # keep whatever trains
+    with pytest.raises(KeyboardInterrupt):
+        _loop(workdir, cfg_path).run()
+    loop = _loop(workdir, cfg_path)
+    state = loop.load_state()
+    assert state["status"] == "running" and len(state["iterations"]) == 1
+    kept_path = state["kept_path"]
+    doc = loop.run()
+    assert str(calls[2]) == kept_path  # iteration 2 started again from iteration 1's adapter
+    assert [it["iteration"] for it in doc["iterations"]] == [1, 2]
+    assert doc["schema"] == "gradeloop.tune/v1" and doc["final"]["holdout_improvement"]["n_cases"] == 3
+    assert doc["final"]["adapter"] == loop.registry.head("micro")
+    # the final run is a real run in the store
+    assert build_run_json(loop.store, doc["final"]["run_id"])["target"]["spec"].endswith(doc["final"]["adapter_path"])
