@@ -1,0 +1,401 @@
+"""`openai:` target: any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, TGI, llama.cpp).
+
+Spec grammar: ``openai:MODEL[@BASE_URL][;OPTION=VALUE]...``, e.g.
+``openai:gpt-4o-mini``, ``openai:qwen2.5-7b@http://127.0.0.1:8000/v1;concurrency=64;logprobs=true``.
+BASE_URL must start with http:// or https:// (so a model name may itself contain '@'); without it,
+env OPENAI_BASE_URL, then https://api.openai.com/v1. Options: concurrency, timeout (s per attempt),
+max_attempts, retry_budget, backoff (s), max_retry_after (s), logprobs (true|false), key_env (the
+env var holding the key, default OPENAI_API_KEY), temperature, top_p, max_tokens (defaults for
+`complete()`). The key is read from the environment per batch; it is never stored, hashed or
+printed, and error messages are redacted.
+
+Failures are data. Retried, with full-jitter backoff or the server's Retry-After: 408/409/425/429
+and 5xx, connection errors, timeouts, and an invalid-JSON body (once: a truncated proxy reply
+is transient). Recorded at once: other 4xx, empty choices, missing content.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import re
+import time
+import urllib.request
+import weakref
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import httpx
+
+from gradeloop.errors import InputError
+from gradeloop.targets.base import Generation, Request, SamplingParams
+from gradeloop.targets.retry import RETRYABLE_STATUS, RetryBudget, RetryPolicy, parse_retry_after
+from gradeloop.targets.transport import LeanTransport, RawResponse
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+_INT_OPTIONS = {"concurrency": 1, "max_attempts": 1, "retry_budget": 0, "max_tokens": 1}
+_FLOAT_OPTIONS = {"timeout": 0.001, "backoff": 0.0, "max_retry_after": 0.0, "temperature": 0.0, "top_p": 0.0}
+OPTIONS = tuple(sorted({*_INT_OPTIONS, *_FLOAT_OPTIONS, "logprobs", "key_env"}))
+_KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9*_\-]{2})[A-Za-z0-9*_\-]{4,}")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_JSON_HEADERS = ((b"content-type", b"application/json"), (b"accept", b"application/json"))
+_NOT_RUN = Generation(output=None, error="not run")  # placeholder; every slot is overwritten
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """Why one attempt failed, and whether trying again could help."""
+
+    detail: str
+    retryable: bool
+    retry_after: float | None = None
+    malformed: bool = False
+    note: str = ""  # the server's own words, redacted
+
+    def render(self, attempts: int, budget_spent: bool = False) -> str:
+        if attempts <= 1:
+            text = self.detail
+        elif self.detail.startswith("http "):
+            text = f"{self.detail} after {attempts} attempts"
+        else:
+            text = f"{self.detail} ({attempts} attempts)"
+        if budget_spent:
+            text += " [retry budget spent]"
+        return f"{text}: {self.note}" if self.note else text
+
+
+@dataclass(slots=True)
+class _LoopState:
+    """The connections and semaphore of one event loop (httpx connections belong to a loop).
+
+    Plain-http endpoints without a proxy (local vLLM, TGI, the stub) are called through the lean
+    transport directly: httpx's client layer and default transport cost ~1 ms of CPU per call,
+    which caps 256-way concurrency far below the server. TLS and proxies go through AsyncClient.
+    """
+
+    url: httpx.URL
+    semaphore: asyncio.Semaphore
+    concurrency: int
+    lean: LeanTransport | None = None
+    client: httpx.AsyncClient | None = None
+
+    async def post(self, body: bytes, headers: list[tuple[bytes, bytes]]) -> RawResponse:
+        """POST a JSON body; transport failures raise httpx errors."""
+        if self.lean is not None:  # the outer asyncio timeout bounds it
+            return await self.lean.exchange("POST", self.url, headers, body)
+        assert self.client is not None
+        resp = await self.client.post(self.url, content=body, headers=headers)
+        return RawResponse(resp.status_code, resp.reason_phrase.encode("latin-1", "replace"),
+                           [(k.lower(), v) for k, v in resp.headers.raw], resp.content)
+
+    async def aclose(self) -> None:
+        if self.lean is not None:
+            await self.lean.aclose()
+        if self.client is not None:
+            await self.client.aclose()
+
+
+def parse_spec(spec: str) -> dict[str, Any]:
+    """Split an `openai:` spec into constructor keyword arguments; bad specs raise InputError."""
+    scheme, sep, rest = spec.partition(":")
+    if scheme != "openai" or not sep:
+        raise InputError(f"expected openai:MODEL[@BASE_URL][;option=value], got {spec!r}", field="target")
+    head, *options = rest.split(";")
+    model, base_url = head, None
+    match = re.search(r"@(?=https?://)", head)
+    if match:
+        model, base_url = head[:match.start()], head[match.end():]
+    elif re.search(r"@[a-z][a-z0-9+.-]*://", head, re.IGNORECASE):
+        raise InputError(f"base URL in {spec!r} must start with http:// or https://", field="target")
+    if not model.strip():
+        raise InputError(f"no model named in {spec!r}", field="target")
+    kwargs: dict[str, Any] = {"model": model.strip(), "base_url": base_url, "spec": spec}
+    if base_url is not None:
+        _check_url(base_url, spec)
+    params: dict[str, Any] = {}
+    for option in options:
+        if not option.strip():
+            continue
+        name, eq, value = (s.strip() for s in option.partition("="))
+        if not eq or name not in OPTIONS:
+            raise InputError(f"unknown option {option!r} in {spec!r}; known: {', '.join(OPTIONS)}",
+                             field=f"target.{name}")
+        target = params if name in ("temperature", "top_p", "max_tokens") else kwargs
+        target[name] = _convert(name, value, spec)
+    if params:
+        kwargs["params"] = SamplingParams(**params)
+    return kwargs
+
+
+def _convert(name: str, value: str, spec: str) -> Any:
+    where = f"target.{name}"
+    if name == "logprobs":
+        if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise InputError(f"{name} must be true or false, got {value!r} in {spec!r}", field=where)
+        return value.lower() in ("true", "1", "yes")
+    if name == "key_env":
+        if not _ENV_NAME.match(value):
+            raise InputError(f"key_env must be an environment variable name, got {value!r}", field=where)
+        return value
+    kind, low = (int, _INT_OPTIONS[name]) if name in _INT_OPTIONS else (float, _FLOAT_OPTIONS[name])
+    try:
+        number = kind(value)
+    except ValueError:
+        raise InputError(f"{name} must be {'an integer' if kind is int else 'a number'}, got {value!r}",
+                         field=where) from None
+    if number < low:
+        raise InputError(f"{name} must be at least {low}, got {value!r}", field=where)
+    return number
+
+
+def _check_url(url: str, spec: str) -> None:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise InputError(f"invalid base URL in {spec!r}: {exc}", field="target") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InputError(f"base URL in {spec!r} must be http(s)://host[:port]/path", field="target")
+
+
+class OpenAITarget:
+    """Chat completions over one pooled HTTP connection set per event loop, bounded by a semaphore, with retries."""
+
+    cacheable = True
+
+    def __init__(self, model: str, base_url: str | None = None, *, key_env: str = "OPENAI_API_KEY",
+                 concurrency: int = 16, timeout: float = 60.0, max_attempts: int = 4,
+                 retry_budget: int = 100, backoff: float = 0.5, max_retry_after: float = 60.0,
+                 logprobs: bool = False, params: SamplingParams | None = None,
+                 spec: str | None = None) -> None:
+        self.model = model
+        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self.key_env = key_env
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.policy = RetryPolicy(max_attempts=max_attempts, backoff=backoff, max_retry_after=max_retry_after)
+        self.budget = RetryBudget(retries=retry_budget)
+        self.logprobs = logprobs
+        self.params = params or SamplingParams()
+        self.spec = spec or f"openai:{model}@{self.base_url}"
+        self._url = httpx.URL(f"{self.base_url}/chat/completions")
+        self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = weakref.WeakKeyDictionary()
+        self._judge: Any = None
+
+    @classmethod
+    def from_spec(cls, spec: str, params: SamplingParams | None = None) -> "OpenAITarget":
+        """Build from `openai:MODEL[@BASE_URL][;option=value]...`; `params` wins over spec sampling options."""
+        kwargs = parse_spec(spec)
+        if params is not None:
+            kwargs["params"] = params
+        key_env = kwargs.get("key_env")
+        if key_env and key_env not in os.environ:
+            raise InputError(f"key_env names {key_env!r}, which is not set in the environment",
+                             field="target.key_env")
+        return cls(**kwargs)
+
+    @property
+    def batch_size(self) -> int:
+        """The run engine hands us chunks this large, so one chunk fills the connection pool."""
+        return self.concurrency
+
+    def __repr__(self) -> str:
+        return (f"OpenAITarget(model={self.model!r}, base_url={self.base_url!r}, "
+                f"concurrency={self.concurrency}, key_env={self.key_env!r})")
+
+    def fingerprint(self) -> str:
+        """Model, endpoint and default sampling settings; never the key."""
+        blob = json.dumps({"kind": "openai", "model": self.model, "base_url": self.base_url,
+                           "params": self.params.as_dict()}, sort_keys=True)
+        return "openai-" + hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    async def generate(self, requests: Sequence[Request]) -> list[Generation]:
+        """Answer the batch with up to `concurrency` requests in flight; one Generation per request, in order."""
+        if not requests:
+            return []
+        state = await self._state()
+        key = os.environ.get(self.key_env) or None
+        headers = list(_JSON_HEADERS)
+        if key:
+            headers.append((b"authorization", f"Bearer {key}".encode("latin-1", "replace")))
+        results: list[Generation] = [_NOT_RUN] * len(requests)
+        todo = iter(enumerate(requests))
+
+        async def worker() -> None:
+            # A few workers pulling from one iterator, rather than a task per request parked on
+            # the semaphore: a 10,000-request batch costs `concurrency` tasks, not 10,000.
+            for i, req in todo:
+                results[i] = await self._guarded(state, req, headers, key)
+
+        await asyncio.gather(*(worker() for _ in range(min(len(requests), max(1, state.concurrency)))))
+        return results
+
+    async def aclose(self) -> None:
+        """Close the client of the running loop (others close with their loop or `close()`)."""
+        state = self._states.pop(asyncio.get_running_loop(), None)
+        if state is not None:
+            await state.aclose()
+
+    def complete(self, prompt: str) -> str:
+        """Synchronous one-shot completion with `self.params`, for judge graders; raises on failure."""
+        if self._judge is None:
+            from gradeloop.targets.sync_judge import SyncJudge
+
+            self._judge = SyncJudge(self, self.params)
+        return self._judge(prompt)
+
+    def close(self) -> None:
+        """Stop the background loop `complete()` started, if any."""
+        if self._judge is not None:
+            self._judge.close()
+            self._judge = None
+
+    async def _state(self) -> _LoopState:
+        loop = asyncio.get_running_loop()
+        state = self._states.get(loop)
+        if state is not None and state.concurrency == self.concurrency:
+            return state
+        if state is not None:  # concurrency was changed: resize the pool
+            await state.aclose()
+        n = max(1, int(self.concurrency))
+        state = _LoopState(url=self._url, semaphore=asyncio.Semaphore(n), concurrency=self.concurrency)
+        if _plain_http_without_proxy(self.base_url):
+            state.lean = LeanTransport(max_keepalive=n)
+        else:  # TLS and proxies (from the environment): httpx's own client and pool
+            state.client = httpx.AsyncClient(limits=httpx.Limits(max_connections=n, max_keepalive_connections=n),
+                                             timeout=httpx.Timeout(self.timeout, pool=None), follow_redirects=False)
+        self._states[loop] = state
+        return state
+
+    async def _guarded(self, state: _LoopState, req: Request, headers: list[tuple[bytes, bytes]],
+                       key: str | None) -> Generation:
+        start = time.perf_counter()
+        try:
+            async with state.semaphore:
+                return await self._one(state, req, headers, key, start)
+        except Exception as exc:  # a bug here must cost one sample, never the batch
+            return Generation(output=None, error=_redact(f"internal error: {type(exc).__name__}: {exc}", key),
+                              latency_s=time.perf_counter() - start)
+
+    async def _one(self, state: _LoopState, req: Request, headers: list[tuple[bytes, bytes]],
+                   key: str | None, start: float) -> Generation:
+        if not self.budget.admit():
+            return Generation(output=None, latency_s=time.perf_counter() - start,
+                              error=f"not sent: endpoint failing and retry budget spent "
+                                    f"(last: {self.budget.last_error})")
+        body = self.body(req)
+        attempts = malformed = 0
+        while True:
+            attempts += 1
+            attempt_start = time.perf_counter()
+            outcome = await self._attempt(state, body, headers, key)
+            if isinstance(outcome, Generation):
+                self.budget.succeeded()
+                outcome.latency_s = time.perf_counter() - attempt_start
+                return outcome
+            malformed += outcome.malformed
+            retry = (outcome.retryable and attempts < self.policy.max_attempts
+                     and not (outcome.malformed and malformed >= 2))
+            spent = retry and not self.budget.spend()
+            if not retry or spent:
+                error = outcome.render(attempts, budget_spent=spent)
+                if outcome.retryable:
+                    self.budget.failed(outcome.detail)
+                return Generation(output=None, error=error, latency_s=time.perf_counter() - start)
+            await asyncio.sleep(self.policy.delay(attempts, outcome.retry_after))
+
+    def body(self, req: Request) -> dict[str, Any]:
+        """The JSON body for one request: messages, sampling parameters, seed, logprobs if asked."""
+        p = req.params
+        messages = ([{"role": "user", "content": req.input}] if isinstance(req.input, str)
+                    else [dict(m) for m in req.input])
+        body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": p.temperature,
+                                "top_p": p.top_p, "max_tokens": p.max_tokens}
+        if p.stop:
+            body["stop"] = list(p.stop)
+        if req.seed is not None:
+            body["seed"] = req.seed
+        if self.logprobs:
+            body["logprobs"] = True
+        return body
+
+    async def _attempt(self, state: _LoopState, body: Mapping[str, Any],
+                       headers: list[tuple[bytes, bytes]], key: str | None) -> Generation | _Failure:
+        try:
+            # Bounds the whole attempt (connect, write, a trickling read), not each socket read.
+            async with asyncio.timeout(self.timeout):
+                resp = await state.post(json.dumps(body).encode(), headers)
+        except (TimeoutError, httpx.TimeoutException):
+            return _Failure(f"timeout after {self.timeout:g}s", retryable=True)
+        except httpx.HTTPError as exc:
+            return _Failure(f"connection error: {type(exc).__name__}", retryable=True,
+                            note=_redact(str(exc), key))
+        if not 200 <= resp.status < 300:
+            code = resp.status
+            return _Failure(f"http {code}", retryable=code in RETRYABLE_STATUS or code >= 500,
+                            retry_after=parse_retry_after(resp.header_map()), note=_error_note(resp.content, key))
+        try:
+            data = json.loads(resp.content)
+        except ValueError:
+            return _Failure("malformed response: invalid JSON", retryable=True, malformed=True)
+        return parse_completion(data, key)
+
+
+def parse_completion(data: Any, key: str | None = None) -> Generation | _Failure:
+    """Read output, usage and logprobs from a chat-completion body; a refusal counts as the output."""
+    if not isinstance(data, dict):
+        return _Failure("malformed response: body is not a JSON object", retryable=False)
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices:
+        err = data.get("error")
+        if isinstance(err, dict) and err.get("message"):
+            return _Failure("api error", retryable=False, note=_redact(str(err["message"]), key))
+        return _Failure("malformed response: empty choices", retryable=False)
+    choice = choices[0] if isinstance(choices[0], dict) else {}
+    message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+    content = message.get("content")
+    if content is None and isinstance(message.get("refusal"), str):
+        content = message["refusal"]
+    if isinstance(content, list):  # content parts: keep the text ones
+        content = "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    if not isinstance(content, str):
+        return _Failure("malformed response: missing content", retryable=False)
+    usage_raw = data.get("usage")
+    usage = ({k: v for k in ("prompt_tokens", "completion_tokens", "total_tokens")
+              if isinstance(v := usage_raw.get(k), int)} if isinstance(usage_raw, dict) else None)
+    return Generation(output=content, usage=usage or None, logprobs=_logprobs(choice.get("logprobs")))
+
+
+def _logprobs(block: Any) -> list[float] | None:
+    tokens = block.get("content") if isinstance(block, dict) else None
+    if not isinstance(tokens, list):
+        return None
+    values = [t.get("logprob") for t in tokens if isinstance(t, dict)]
+    return [float(v) for v in values if isinstance(v, (int, float))] or None
+
+
+def _plain_http_without_proxy(base_url: str) -> bool:
+    """Whether the lean transport can serve this endpoint: http://, and no proxy configured for it."""
+    url = httpx.URL(base_url)
+    if url.scheme != "http":
+        return False
+    return not urllib.request.getproxies().get("http") or bool(urllib.request.proxy_bypass(url.host))
+
+
+def _error_note(content: bytes, key: str | None) -> str:
+    """The server's error message (OpenAI's {"error": {"message"}} or the raw text), short and redacted."""
+    try:
+        data = json.loads(content)
+        err = data.get("error") if isinstance(data, dict) else None
+        text = str(err.get("message") if isinstance(err, dict) else err or data)
+    except ValueError:
+        text = content[:400].decode("utf-8", "replace")
+    return _redact(text, key)
+
+
+def _redact(text: str, key: str | None) -> str:
+    """One line, at most 200 characters, with the key and anything key-shaped masked."""
+    if key and len(key) >= 4:
+        text = text.replace(key, "***")
+    text = _KEYLIKE.sub(r"\1***", " ".join(text.split()))
+    return text if len(text) <= 200 else text[:197] + "..."
