@@ -170,4 +170,17 @@ def render_html(doc: dict[str, Any]) -> str:
 
 # Sections contributed by other packages (probes, calibration), each returning "" when a run
 # has nothing for it. Registered by name so the page order stays stable.
-_EXTRA_SECTIONS: list[tuple[str, Callable[[dict], str]]] = []
+def _robustness(run: dict[str, Any]) -> str:
+    from gradeloop.report.sections import robustness_section
+
+    return robustness_section(run)
+
+
+def _calibration(run: dict[str, Any]) -> str:
+    from gradeloop.report.sections import calibration_section
+
+    return calibration_section(run)
+
+
+_EXTRA_SECTIONS: list[tuple[str, Callable[[dict], str]]] = [("robustness", _robustness),
+                                                             ("calibration", _calibration)]

@@ -34,7 +34,8 @@ def bars_with_errors(labels: Sequence[str], means: Sequence[float], lows: Sequen
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.5, 0.32 * len(labels) + 1.0))
     ys = list(range(len(labels)))[::-1]
-    err = [[m - lo for m, lo in zip(means, lows)], [hi - m for m, hi in zip(means, highs)]]
+    # max(0, …): an interval end can sit a rounding error inside its mean
+    err = [[max(0.0, m - lo) for m, lo in zip(means, lows)], [max(0.0, hi - m) for m, hi in zip(means, highs)]]
     ax.barh(ys, means, xerr=err, color="#5b8def", ecolor="#333", capsize=3, height=0.6)
     ax.set_yticks(ys, labels)
     ax.set_xlim(0, 1)
