@@ -130,7 +130,8 @@ class Engine:
             self.store.create_run(run_id, key, self.target.spec, fingerprint, self.config.as_dict(), suites_meta)
             self.store.add_cases(run_id, (
                 (s.name, c.id, i, dict(c.tags), c.parent, c.expect,
-                 c.input if isinstance(c.input, str) else [dict(m) for m in c.input], c.reference)
+                 c.input if isinstance(c.input, str) else [dict(m) for m in c.input], c.reference,
+                 dict(c.metadata))
                 for s in self.suites for i, c in enumerate(s.cases)))
         done = self.store.done_keys(run_id)
         work = [_Work(s, c, self.graders[(s.name, c.id)], k)

@@ -35,7 +35,8 @@ def regrade(store: Store, run_id: str, *, judge_factory: JudgeFactory | None = N
     store.create_run(new_id, f"regrade:{run_id}:{new_id}", meta["target_spec"], meta["fingerprint"],
                      meta["config"], suites_meta)
     old_cases = store.cases(run_id)
-    store.add_cases(new_id, ((c["suite"], c["id"], i, c["tags"], c["parent"], c["expect"], c["input"], c["reference"])
+    store.add_cases(new_id, ((c["suite"], c["id"], i, c["tags"], c["parent"], c["expect"], c["input"], c["reference"],
+                              c["metadata"])
                              for i, c in enumerate(old_cases)))
     cases = {(name, c.id): (suite, c) for name, suite in suites.items() for c in suite.cases}
     graders_cache: dict = {}

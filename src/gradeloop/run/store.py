@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_key ON runs(run_key, status);
 CREATE TABLE IF NOT EXISTS cases (
     run_id TEXT NOT NULL, suite TEXT NOT NULL, case_id TEXT NOT NULL, position INTEGER NOT NULL,
-    tags TEXT NOT NULL, parent TEXT, expect TEXT, input TEXT NOT NULL, reference TEXT,
+    tags TEXT NOT NULL, parent TEXT, expect TEXT, input TEXT NOT NULL, reference TEXT, metadata TEXT,
     PRIMARY KEY (run_id, suite, case_id));
 CREATE TABLE IF NOT EXISTS samples (
     run_id TEXT NOT NULL, suite TEXT NOT NULL, case_id TEXT NOT NULL, sample_index INTEGER NOT NULL,
@@ -112,18 +112,20 @@ class Store:
 
     # cases and samples -------------------------------------------------------------------
     def add_cases(self, run_id: str, rows: Iterable[tuple]) -> None:
-        """rows: (suite, case_id, position, tags, parent, expect, input, reference)."""
+        """rows: (suite, case_id, position, tags, parent, expect, input, reference[, metadata])."""
         with self.db:
             self.db.executemany(
-                "INSERT OR IGNORE INTO cases VALUES (?,?,?,?,?,?,?,?,?)",
-                ((run_id, s, c, p, json.dumps(t), par, e, json.dumps(i), r) for s, c, p, t, par, e, i, r in rows))
+                "INSERT OR IGNORE INTO cases VALUES (?,?,?,?,?,?,?,?,?,?)",
+                ((run_id, r[0], r[1], r[2], json.dumps(r[3]), r[4], r[5], json.dumps(r[6]), r[7],
+                  json.dumps(r[8]) if len(r) > 8 and r[8] else None) for r in rows))
 
     def cases(self, run_id: str) -> list[dict[str, Any]]:
         rows = self.db.execute(
-            "SELECT suite, case_id, tags, parent, expect, input, reference FROM cases WHERE run_id=? "
+            "SELECT suite, case_id, tags, parent, expect, input, reference, metadata FROM cases WHERE run_id=? "
             "ORDER BY suite, position", (run_id,)).fetchall()
         return [{"suite": s, "id": c, "tags": json.loads(t), "parent": p, "expect": e,
-                 "input": json.loads(i), "reference": r} for s, c, t, p, e, i, r in rows]
+                 "input": json.loads(i), "reference": r, "metadata": json.loads(m) if m else {}}
+                for s, c, t, p, e, i, r, m in rows]
 
     def done_keys(self, run_id: str) -> set[tuple[str, str, int]]:
         """(suite, case_id, sample_index) of every sample already stored for this run."""
