@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from typer.exceptions import TyperException
 
 from gradeloop.errors import InputError
 
@@ -28,7 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     _register_all()
     try:
-        app(args=argv, standalone_mode=False)
+        # In non-standalone mode click returns a command's `typer.Exit` code instead of raising.
+        rc = app(args=argv, standalone_mode=False)
+        if isinstance(rc, int):
+            return rc
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -37,13 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         print("aborted", file=sys.stderr)
         return 130
-    except Exception as exc:  # click usage errors come through here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return 2
-        raise
+    except TyperException as exc:  # usage errors (unknown option, missing argument) in non-standalone mode
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

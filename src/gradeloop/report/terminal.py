@@ -45,7 +45,9 @@ def render_run(run: dict[str, Any], console: Console, *, show_slices: bool = Tru
         tr = s.get("thresholds_result")
         if tr:
             verdict = "[green]PASS[/green]" if tr["passed"] else "[red]FAIL[/red]"
-            console.print(f"threshold {s['name']}: pass rate ({tr['on']}) {tr['value']:.3f} ≥ {tr['min_pass_rate']} {verdict}")
+            op = "≥" if tr["passed"] else "<"
+            console.print(f"threshold {s['name']}: pass rate ({tr['on']}) {tr['value']:.3f} {op} {tr['min_pass_rate']} "
+                          f"{verdict}")
 
 
 def _errors(err: dict[str, int]) -> str:
