@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import math
 import os
 import re
 import time
@@ -144,7 +145,7 @@ def _convert(name: str, value: str, spec: str) -> Any:
     except ValueError:
         raise InputError(f"{name} must be {'an integer' if kind is int else 'a number'}, got {value!r}",
                          field=where) from None
-    if number < low:
+    if not math.isfinite(number) or number < low:
         raise InputError(f"{name} must be at least {low}, got {value!r}", field=where)
     return number
 
@@ -159,7 +160,11 @@ def _check_url(url: str, spec: str) -> None:
 
 
 class OpenAITarget:
-    """Chat completions over one pooled HTTP connection set per event loop, bounded by a semaphore, with retries."""
+    """Chat completions over one connection pool per event loop, bounded by a semaphore, with retries.
+
+    `concurrency` may be changed between batches. A success's `latency_s` is that of the attempt
+    that answered; a failure's is the whole time spent on the request, retries included.
+    """
 
     cacheable = True
 
@@ -170,6 +175,7 @@ class OpenAITarget:
                  spec: str | None = None) -> None:
         self.model = model
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        _check_url(self.base_url, spec or self.base_url)
         self.key_env = key_env
         self.concurrency = concurrency
         self.timeout = timeout
@@ -213,8 +219,11 @@ class OpenAITarget:
         """Answer the batch with up to `concurrency` requests in flight; one Generation per request, in order."""
         if not requests:
             return []
+        key = (os.environ.get(self.key_env) or "").strip() or None
+        if key is not None and not key.isprintable():
+            return [Generation(output=None, error=f"the API key in ${self.key_env} contains control characters")
+                    for _ in requests]
         state = await self._state()
-        key = os.environ.get(self.key_env) or None
         headers = list(_JSON_HEADERS)
         if key:
             headers.append((b"authorization", f"Bearer {key}".encode("latin-1", "replace")))

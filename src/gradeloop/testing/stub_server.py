@@ -1,7 +1,8 @@
 """An OpenAI-compatible chat-completions server on 127.0.0.1 that injects faults, for tests and benches.
 
-A small asyncio HTTP/1.1 server (keep-alive, Content-Length bodies) in a background thread, so
-hundreds of slow requests cost no threads. Answers are deterministic: `responder(messages)`, by
+A small asyncio HTTP/1.1 server (keep-alive, Content-Length bodies) in a background thread: each
+connection is an asyncio Protocol and a delayed answer is a timer, so hundreds of slow requests
+cost neither threads nor tasks. Answers are deterministic: `responder(messages)`, by
 default an echo of the last user message. Faults are configured per prompt marker or per server
 request count: latency, HTTP statuses with Retry-After, dropped connections, hangs, malformed JSON,
 empty choices, missing content. It records every request, listens only on 127.0.0.1 and stops
@@ -28,6 +29,7 @@ from typing import Any, Callable, Literal, Sequence
 FaultKind = Literal["status", "drop", "hang", "malformed", "empty_choices", "no_content", "slow"]
 FAULT_KINDS: tuple[str, ...] = ("status", "drop", "hang", "malformed", "empty_choices", "no_content", "slow")
 Responder = Callable[[list[dict[str, Any]]], str]
+_MAX_HEAD = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +105,7 @@ class StubServer:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
-        self._handlers: set[asyncio.Task[None]] = set()
+        self._connections: set[_Connection] = set()
 
     @property
     def url(self) -> str:
@@ -147,7 +149,7 @@ class StubServer:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         try:
-            server = await asyncio.start_server(self._connection, "127.0.0.1", self._port, backlog=2048)
+            server = await self._loop.create_server(lambda: _Connection(self), "127.0.0.1", self._port, backlog=2048)
         except OSError as exc:
             self._error = exc
             self._ready.set()
@@ -159,54 +161,18 @@ class StubServer:
         except TimeoutError:
             pass
         server.close()
-        for task in list(self._handlers):
-            task.cancel()
-        await asyncio.gather(*self._handlers, return_exceptions=True)
+        for conn in list(self._connections):
+            conn.close()
         await server.wait_closed()
 
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._handlers.add(task)
-        try:
-            while await self._exchange(reader, writer):
-                pass
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.CancelledError):
-            pass
-        finally:
-            self._handlers.discard(task)
-            writer.close()
-
-    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
-        """Serve one request; False when the connection must close."""
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-        except asyncio.IncompleteReadError:
-            return False  # the client closed an idle keep-alive connection
-        lines = head.decode("latin-1").split("\r\n")
-        method, path, *_ = (lines[0].split(" ") + ["", ""])[:3]
-        headers = {}
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            if sep:
-                headers[name.strip().lower()] = value.strip()
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            await _send(writer, 411, {"error": {"message": "send a Content-Length body"}}, keep=False)
-            return False
-        length = headers.get("content-length") or "0"
-        if not length.isdigit():
-            await _send(writer, 400, {"error": {"message": "bad Content-Length"}}, keep=False)
-            return False
-        body = await reader.readexactly(int(length))
-        keep = headers.get("connection", "").lower() != "close"
+    def _route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> _Reply:
+        """What to answer one request with, and after how long."""
         path = path.split("?", 1)[0]
         if method == "POST" and path.endswith("/chat/completions"):
-            return await self._chat(body, headers, reader, writer) and keep
+            return self._chat(body, headers)
         if method == "GET" and path.endswith("/models"):
-            await _send(writer, 200, {"object": "list", "data": [{"id": self.model, "object": "model"}]}, keep)
-            return keep
-        await _send(writer, 404, {"error": {"message": f"no route {method} {path}"}}, keep)
-        return keep
+            return _Reply(_http(200, {"object": "list", "data": [{"id": self.model, "object": "model"}]}))
+        return _Reply(_http(404, {"error": {"message": f"no route {method} {path}"}}))
 
     def _pick_fault(self, prompt: str) -> Fault | None:
         for fault, hits in zip(self.faults, self._fault_hits):
@@ -219,49 +185,41 @@ class StubServer:
             return fault
         return None
 
-    async def _chat(self, raw: bytes, headers: dict[str, str], reader: asyncio.StreamReader,
-                    writer: asyncio.StreamWriter) -> bool:
+    def _chat(self, raw: bytes, headers: dict[str, str]) -> _Reply:
         try:
             body = json.loads(raw)
         except ValueError:
-            await _send(writer, 400, {"error": {"message": "body is not JSON"}}, keep=True)
-            return True
+            return _Reply(_http(400, {"error": {"message": "body is not JSON"}}))
         messages = body.get("messages") if isinstance(body, dict) else None
         if not isinstance(messages, list) or not messages:
-            await _send(writer, 400, {"error": {"message": "messages must be a non-empty list"}}, keep=True)
-            return True
+            return _Reply(_http(400, {"error": {"message": "messages must be a non-empty list"}}))
         prompt = last_user_text(messages)
         fault = self._pick_fault(prompt)
         self.total += 1
         self.counts[prompt] += 1
         if self.record:
             self.received.append(Received(prompt, body, headers, fault.kind if fault else None))
-        delay = fault.delay if fault is not None else self.latency
-        if fault is not None and fault.kind == "hang":
-            await reader.read()  # until the client gives up and closes, or the server stops
-            return False
-        if delay > 0:
-            await asyncio.sleep(delay)
-        kind = fault.kind if fault is not None else None
+        if fault is None:
+            return self._answer(body, messages, None, self.latency)
+        kind, delay = fault.kind, fault.delay
+        if kind == "hang":
+            return _Reply(None, hang=True)  # until the client gives up and closes, or the server stops
         if kind == "drop":
-            return False  # close the socket without a response
+            return _Reply(None, delay, close=True)  # close the socket without a response
         if kind == "status":
-            assert fault is not None
             extra = {"retry-after": fault.retry_after} if fault.retry_after is not None else {}
-            code = fault.status
-            payload = {"error": {"message": f"injected {code}", "type": "stub_fault", "code": code}}
-            await _send(writer, code, payload, keep=True, extra=extra)
-            return True
+            payload = {"error": {"message": f"injected {fault.status}", "type": "stub_fault", "code": fault.status}}
+            return _Reply(_http(fault.status, payload, extra), delay)
         if kind == "malformed":
-            await _send_raw(writer, 200, b'{"id": "stub", "choices": [{"message": {"content": "trunc', keep=True)
-            return True
+            return _Reply(_http_raw(200, b'{"id": "stub", "choices": [{"message": {"content": "trunc'), delay)
+        return self._answer(body, messages, kind, delay)
+
+    def _answer(self, body: dict[str, Any], messages: list[Any], kind: str | None, delay: float) -> _Reply:
         try:
             content = self.responder(messages)
         except Exception as exc:  # the user's responder failing is the server's 500, not a crash
-            await _send(writer, 500, {"error": {"message": f"responder raised {type(exc).__name__}"}}, keep=True)
-            return True
-        await _send(writer, 200, self._completion(body, messages, content, kind), keep=True)
-        return True
+            return _Reply(_http(500, {"error": {"message": f"responder raised {type(exc).__name__}"}}), delay)
+        return _Reply(_http(200, self._completion(body, messages, content, kind)), delay)
 
     def _completion(self, body: dict[str, Any], messages: list[Any], content: str, kind: str | None) -> dict:
         """An OpenAI chat.completion object; usage counts whitespace tokens, logprobs only if asked."""
@@ -282,18 +240,101 @@ class StubServer:
                           "total_tokens": prompt_tokens + len(words)}}
 
 
-async def _send(writer: asyncio.StreamWriter, status: int, payload: Any, keep: bool,
-                extra: dict[str, str] | None = None) -> None:
-    await _send_raw(writer, status, json.dumps(payload).encode(), keep, extra)
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    """Bytes to write after `delay` seconds (None: nothing), then close, or hang until the client leaves."""
+
+    payload: bytes | None
+    delay: float = 0.0
+    close: bool = False
+    hang: bool = False
 
 
-async def _send_raw(writer: asyncio.StreamWriter, status: int, payload: bytes, keep: bool,
-                    extra: dict[str, str] | None = None) -> None:
+def _http(status: int, payload: Any, extra: dict[str, str] | None = None) -> bytes:
+    return _http_raw(status, json.dumps(payload).encode(), extra)
+
+
+def _http_raw(status: int, payload: bytes, extra: dict[str, str] | None = None) -> bytes:
     lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", "content-type: application/json",
-             f"content-length: {len(payload)}", f"connection: {'keep-alive' if keep else 'close'}"]
+             f"content-length: {len(payload)}"]
     lines += [f"{k}: {v}" for k, v in (extra or {}).items()]
-    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
-    await writer.drain()
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection: parses requests one at a time and answers each on a timer."""
+
+    def __init__(self, server: StubServer) -> None:
+        self.server = server
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.busy = False
+        self.timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.server._connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server._connections.discard(self)
+        if self.timer is not None:
+            self.timer.cancel()
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if not self.busy:
+            self._next()
+
+    def _next(self) -> None:
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self.buffer) > _MAX_HEAD:
+                self._finish(_Reply(_http(431, {"error": {"message": "request head too large"}}), close=True))
+            return
+        lines = self.buffer[:end].decode("latin-1").split("\r\n")
+        method, path, *_ = (lines[0].split(" ") + ["", ""])[:3]
+        headers = {}
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if sep:
+                headers[name.strip().lower()] = value.strip()
+        length = headers.get("content-length") or "0"
+        if "chunked" in headers.get("transfer-encoding", "").lower() or not length.isdigit():
+            self._finish(_Reply(_http(411, {"error": {"message": "send a Content-Length body"}}), close=True))
+            return
+        stop = end + 4 + int(length)
+        if len(self.buffer) < stop:
+            return  # the body is still arriving
+        body = bytes(self.buffer[end + 4:stop])
+        del self.buffer[:stop]
+        self.busy = True
+        reply = self.server._route(method, path, headers, body)
+        if headers.get("connection", "").lower() == "close":
+            reply = _Reply(reply.payload, reply.delay, close=True, hang=reply.hang)
+        if reply.hang:
+            return
+        if reply.delay > 0:
+            self.timer = asyncio.get_running_loop().call_later(reply.delay, self._finish, reply)
+        else:
+            self._finish(reply)
+
+    def _finish(self, reply: _Reply) -> None:
+        self.timer = None
+        if self.transport is None or self.transport.is_closing():
+            return
+        if reply.payload is not None:
+            self.transport.write(reply.payload)
+        if reply.close:
+            self.transport.close()
+            return
+        self.busy = False
+        if self.buffer:
+            self._next()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,0 +1,147 @@
+"""The stub server itself: OpenAI-shaped answers, fault selection, counts, bounded lifetime, scale."""
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from gradeloop.targets.base import Request
+from gradeloop.targets.openai import OpenAITarget
+from gradeloop.testing import Fault, StubServer
+
+
+def chat(url: str, prompt: str, **extra) -> httpx.Response:
+    body = {"model": "m", "messages": [{"role": "user", "content": prompt}], **extra}
+    return httpx.post(f"{url}/chat/completions", json=body, timeout=5)
+
+
+def test_answers_in_the_openai_shape():
+    server = StubServer(model="tiny")
+    with server as url:
+        data = chat(url, "ping pong", logprobs=True).json()
+        models = httpx.get(f"{url}/models").json()
+        missing = httpx.get(f"{url}/nowhere")
+    assert data["object"] == "chat.completion" and data["model"] == "m"
+    choice = data["choices"][0]
+    assert choice["message"] == {"role": "assistant", "content": "echo: ping pong"}
+    assert [t["token"] for t in choice["logprobs"]["content"]] == ["echo:", "ping", "pong"]
+    assert data["usage"] == {"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5}
+    assert models["data"][0]["id"] == "tiny"
+    assert missing.status_code == 404
+    assert server.total == 1 and server.counts == {"ping pong": 1}
+
+
+def test_bad_requests_get_400():
+    with StubServer() as url:
+        not_json = httpx.post(f"{url}/chat/completions", content=b"{nope", timeout=5)
+        no_messages = httpx.post(f"{url}/chat/completions", json={"model": "m"}, timeout=5)
+    assert not_json.status_code == 400 and no_messages.status_code == 400
+
+
+def test_fault_times_count_per_prompt_or_per_server():
+    faults = [Fault("status", match="per-prompt", status=503, times=1),
+              Fault("status", match="shared", status=500, times=1, scope="server", retry_after="7")]
+    server = StubServer(faults=faults)
+    with server as url:
+        codes = [chat(url, p).status_code for p in ("per-prompt a", "per-prompt a", "per-prompt b")]
+        shared = [chat(url, p) for p in ("shared a", "shared b")]
+    assert codes == [503, 200, 503]
+    assert [r.status_code for r in shared] == [500, 200]
+    assert shared[0].headers["retry-after"] == "7"
+    assert [r.fault for r in server.received] == ["status", None, "status", "status", None]
+    assert server.count("per-prompt") == 3
+
+
+def test_body_faults():
+    faults = [Fault("malformed", match="mal"), Fault("empty_choices", match="empty"),
+              Fault("no_content", match="none")]
+    with StubServer(faults=faults) as url:
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(chat(url, "mal").content)
+        assert chat(url, "empty").json()["choices"] == []
+        assert "content" not in chat(url, "none").json()["choices"][0]["message"]
+
+
+def test_drop_closes_without_a_response_and_hang_waits_for_the_client():
+    with StubServer(faults=[Fault("drop", match="drop"), Fault("hang", match="hang")]) as url:
+        with pytest.raises(httpx.RemoteProtocolError):
+            chat(url, "drop")
+        start = time.perf_counter()
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(f"{url}/chat/completions", json={"messages": [{"role": "user", "content": "hang"}]},
+                       timeout=0.3)
+        assert time.perf_counter() - start < 2
+
+
+def test_responder_errors_become_500():
+    def responder(messages):
+        raise RuntimeError("user bug")
+
+    with StubServer(responder=responder) as url:
+        resp = chat(url, "x")
+    assert resp.status_code == 500 and "RuntimeError" in resp.json()["error"]["message"]
+
+
+def test_stop_ends_hung_requests_and_lifetime_ends_the_server():
+    server = StubServer(faults=[Fault("hang")])
+    url = server.start()
+
+    async def hung():
+        async with httpx.AsyncClient(timeout=10) as client:
+            with pytest.raises(httpx.RemoteProtocolError):
+                await client.post(f"{url}/chat/completions", json={"messages": [{"role": "user", "content": "h"}]})
+
+    async def go():
+        task = asyncio.create_task(hung())
+        await asyncio.sleep(0.2)
+        await asyncio.to_thread(server.stop)
+        await asyncio.wait_for(task, 5)
+
+    asyncio.run(go())
+    brief = StubServer(lifetime=0.3)
+    brief_url = brief.start()
+    brief.wait(5)
+    with pytest.raises(httpx.ConnectError):
+        chat(brief_url, "too late")
+
+
+def test_unknown_fault_kind_is_rejected():
+    with pytest.raises(ValueError):
+        Fault("explode")  # type: ignore[arg-type]
+
+
+def test_sustains_256_concurrent_slow_requests():
+    server = StubServer(latency=0.3, record=False)
+    with server as url:
+        target = OpenAITarget("m", url, concurrency=256, timeout=10)
+
+        async def go():
+            try:
+                return await target.generate([Request(str(i), f"p{i}") for i in range(256)])
+            finally:
+                await target.aclose()
+
+        start = time.perf_counter()
+        gens = asyncio.run(go())
+        elapsed = time.perf_counter() - start
+    assert all(g.error is None for g in gens) and server.total == 256
+    assert elapsed < 1.5  # all 256 overlap: one latency, not 256 of them
+
+
+def test_runs_standalone_in_another_process():
+    proc = subprocess.Popen([sys.executable, "-m", "gradeloop.testing.stub_server", "--lifetime", "20"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        assert chat(url, "hi").json()["choices"][0]["message"]["content"] == "echo: hi"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert proc.stderr is not None and "Warning" not in proc.stderr.read()
