@@ -66,8 +66,9 @@ def _optional_text(rec: Record, file: str, key: str) -> str | None:
     return as_text(value)
 
 
+# Records hold plain values from a parser, so `dict` (not the slower Mapping ABC) is the check.
 def _kind(value: Any) -> str:
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return "mapping"
     if isinstance(value, (list, tuple)):
         return "list"
@@ -93,7 +94,7 @@ def build_graders(value: Any, rec: Record, file: str, path: str) -> tuple[Grader
     specs = []
     for i, entry in enumerate(value):
         where = f"{path}[{i}]"
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, dict):
             _fail(rec, file, where, f"grader entry must be a mapping with a `type`, got a {_kind(entry)}")
         kind = entry.get("type")
         if not isinstance(kind, str) or not kind.strip():
@@ -121,7 +122,7 @@ def _build_input(rec: Record, file: str) -> str | tuple[dict[str, Any], ...]:
     messages = []
     for i, message in enumerate(value):
         where = f"input[{i}]"
-        if not isinstance(message, Mapping):
+        if not isinstance(message, dict):
             _fail(rec, file, where, f"message must be a mapping with role and content, got a {_kind(message)}")
         role, content = message.get("role"), message.get("content")
         if not isinstance(role, str) or not role.strip():
@@ -138,7 +139,7 @@ def _build_tags(rec: Record, file: str) -> dict[str, str]:
     value = rec.data.get("tags")
     if value is None:
         return {}
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         _fail(rec, file, "tags", f"tags must be a mapping of slice key to value, got a {_kind(value)}")
     tags = {}
     for key, tag in value.items():
@@ -160,7 +161,7 @@ def build_case(rec: Record, file: str) -> Case:
         _fail(rec, file, "expect", f"bad expect {expect!r}{suggest(str(expect), EXPECTS)}; "
                                    f"expected one of {', '.join(EXPECTS)}")
     metadata = rec.data.get("metadata")
-    if metadata is not None and not isinstance(metadata, Mapping):
+    if metadata is not None and not isinstance(metadata, dict):
         _fail(rec, file, "metadata", f"metadata must be a mapping, got a {_kind(metadata)}")
     return Case(
         id=case_id.strip(),
@@ -181,7 +182,7 @@ def build_thresholds(rec: Record, file: str) -> Thresholds:
     value = rec.data.get("thresholds")
     if value is None:
         return Thresholds()
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         _fail(rec, file, "thresholds", f"thresholds must be a mapping like {{min_pass_rate: 0.9}}, "
                                        f"got a {_kind(value)}")
     check_keys(rec, file, THRESHOLD_KEYS, "thresholds", value)
@@ -199,7 +200,7 @@ def _build_defaults(rec: Record, file: str) -> tuple[GraderSpec, ...]:
     value = rec.data.get("defaults")
     if value is None:
         return ()
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         _fail(rec, file, "defaults", f"defaults must be a mapping with `graders`, got a {_kind(value)}")
     check_keys(rec, file, DEFAULTS_KEYS, "defaults", value)
     return build_graders(value.get("graders"), rec, file, "defaults.graders")

@@ -1,12 +1,12 @@
 """YAML node trees to plain Python values, keeping the line of every node.
 
-`yaml.compose` with the C loader is about twice as fast as a full load and keeps each node's
-`start_mark`, so errors can name the line of any field; this module builds the Python values
-itself from that tree (MEASURED.md: ~23 µs per case for the compose step).
+`yaml.compose` with the C loader keeps each node's `start_mark`, so errors can name the line
+of any field; this module builds the Python values itself from that tree. Small files (config)
+use it; suite files take the faster event path in `yaml_events`. Both share the fast resolver.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -60,22 +60,26 @@ def line_of(node: Node) -> int:
     return node.start_mark.line + 1
 
 
-def compose(text: str, file: str) -> Node | None:
-    """Parse one YAML document into a node tree; parser errors become InputErrors with a line."""
-    try:
-        return yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
+def parser_error(exc: yaml.YAMLError, text: str, file: str) -> InputError:
+    """A PyYAML parser error as an InputError with the line the parser points at."""
+    if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "malformed YAML"
         context = f" ({exc.context})" if exc.context and exc.problem else ""
-        raise InputError(f"malformed YAML: {problem}{context}", file=file, line=line) from None
-    except yaml.reader.ReaderError as exc:
+        return InputError(f"malformed YAML: {problem}{context}", file=file, line=line)
+    if isinstance(exc, yaml.reader.ReaderError):
         line = text.count("\n", 0, max(exc.position, 0)) + 1
-        raise InputError(f"malformed YAML: {exc.reason} (character {exc.character!r})",
-                         file=file, line=line) from None
-    except yaml.YAMLError as exc:  # any other parser failure still names the file
-        raise InputError(f"malformed YAML: {exc}", file=file) from None
+        return InputError(f"malformed YAML: {exc.reason} (character {exc.character!r})", file=file, line=line)
+    return InputError(f"malformed YAML: {exc}", file=file)
+
+
+def compose(text: str, file: str) -> Node | None:
+    """Parse one YAML document into a node tree; parser errors become InputErrors with a line."""
+    try:
+        return yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise parser_error(exc, text, file) from None
 
 
 def _join(field: str, key: str) -> str:
@@ -159,31 +163,3 @@ def collect_lines(node: Node, path: str, out: dict[str, int], depth: int) -> Non
                 out[child] = line_of(key_node)
                 collect_lines(value_node, child, out, depth - 1)
 
-
-class NodeLines(Mapping[str, int]):
-    """Lines of a mapping node's fields by path, walked only when a path is not already known.
-
-    Loading needs only a few lines (each case's, each grader's); the rest serve error messages,
-    so the full walk happens only for the record that has an error.
-    """
-
-    __slots__ = ("_node", "_depth", "_known", "_full")
-
-    def __init__(self, node: Node, depth: int, known: dict[str, int] | None = None) -> None:
-        self._node, self._depth, self._known, self._full = node, depth, known or {}, False
-
-    def _all(self) -> dict[str, int]:
-        if not self._full:
-            collect_lines(self._node, "", self._known, self._depth)
-            self._full = True
-        return self._known
-
-    def __getitem__(self, path: str) -> int:
-        found = self._known.get(path)
-        return found if found is not None else self._all()[path]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._all())
-
-    def __len__(self) -> int:
-        return len(self._all())
