@@ -67,6 +67,26 @@ class KeywordGrader:
         text = output if self.case_sensitive else output.casefold()
         return [n in text for n in self.needles]
 
+    def _verdict(self, n: int, k: int) -> tuple[float, bool]:
+        """Score and pass of `k` of `n` phrases found, by mode (the one place that rule lives)."""
+        mode = self.mode
+        if mode == "not_contains":
+            return (0.0 if k else 1.0), k == 0
+        if mode == "contains_any":
+            return (1.0 if k else 0.0), k > 0
+        if mode == "contains":
+            return (1.0 if k == n else 0.0), k == n
+        return k / n, k == n
+
+    def score_only(self, case: "Case", output: str) -> float:
+        """The score `grade` gives, without building a reason: the hot path of training rewards."""
+        if self.patterns is None:
+            text = output if self.case_sensitive else output.casefold()
+            k = sum(1 for n in self.needles if n in text)
+        else:
+            k = sum(1 for p in self.patterns if p.search(output) is not None)
+        return self._verdict(len(self.needles), k)[0]
+
     def grade(self, case: "Case", output: str) -> Grade:
         mode = self.mode
         if self.found_grade is not None:
@@ -77,19 +97,17 @@ class KeywordGrader:
         n, k = len(found), sum(found)
         if self.clean_grade is not None and k == (0 if mode == "not_contains" else n):
             return self.clean_grade
+        score, passed = self._verdict(n, k)
         if mode == "not_contains":
             hits = [v for v, f in zip(self.values, found) if f]
             reason = f"forbidden hits: {k}" + (f" ({', '.join(hits)})" if hits else "")
-            return Grade(0.0 if k else 1.0, k == 0, reason, self.name)
-        missing = [v for v, f in zip(self.values, found) if not f]
-        if mode == "contains_any":
+        elif mode == "contains_any":
             matched = [v for v, f in zip(self.values, found) if f]
             reason = f"matched: {', '.join(matched)}" if matched else f"none of: {', '.join(self.values)}"
-            return Grade(1.0 if k else 0.0, k > 0, reason, self.name)
-        reason = f"coverage {k}/{n}" + (f"; missing: {', '.join(missing)}" if missing else "")
-        if mode == "contains":
-            return Grade(1.0 if k == n else 0.0, k == n, reason, self.name)
-        return Grade(k / n, k == n, reason, self.name)
+        else:
+            missing = [v for v, f in zip(self.values, found) if not f]
+            reason = f"coverage {k}/{n}" + (f"; missing: {', '.join(missing)}" if missing else "")
+        return Grade(score, passed, reason, self.name)
 
 
 def _build(mode: Mode, p: KeywordParams, ctx: BuildContext) -> KeywordGrader:

@@ -19,9 +19,33 @@ class GradedCase:
 
     case: Case
     graders: tuple[Grader, ...]
+    fast: tuple[Callable[[Case, str], float], ...] | None = None  # each grader's score_only, if all have one
+
+    def __post_init__(self) -> None:
+        fast = tuple(getattr(g, "score_only", None) for g in self.graders)
+        object.__setattr__(self, "fast", fast if fast and all(fast) else None)
 
     def score(self, output: str) -> tuple[bool | None, float | None]:
         return combine(self.graders, [safe_grade(g, self.case, output) for g in self.graders])
+
+    def reward(self, output: str) -> float:
+        """The combined score as a reward (0.0 on a grader error).
+
+        Graders that offer `score_only` (the same check without building a reason) are called
+        through it: rewards are computed for every completion of every training step.
+        """
+        fast = self.fast
+        if fast is not None:
+            try:
+                if len(fast) == 1:
+                    return fast[0](self.case, output)
+                total = sum(g.weight for g in self.graders)
+                if total > 0:
+                    return sum(g.weight * f(self.case, output) for g, f in zip(self.graders, fast)) / total
+            except Exception:  # fall back to the guarded path, which records the error as no reward
+                pass
+        _, score = self.score(output)
+        return 0.0 if score is None else float(score)
 
 
 def graded_cases(suites: Sequence[Suite]) -> dict[str, GradedCase]:
@@ -48,17 +72,15 @@ def reward_function(cases: Mapping[str, GradedCase], *, grader: str | None = Non
 
     def reward(prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), case_id: Sequence[str] = (),
                **_: Any) -> list[float]:
+        if grader is None:
+            return [cases[cid].reward(c if isinstance(c, str) else completion_text(c))
+                    for cid, c in zip(case_id, completions)]
         out = []
         for cid, completion in zip(case_id, completions):
             gc = cases[cid]
-            text = completion_text(completion)
-            if grader is None:
-                _, score = gc.score(text)
-            else:
-                g = next(g for g in gc.graders if g.name == grader)
-                grade = safe_grade(g, gc.case, text)
-                score = None if grade.error else grade.score
-            out.append(0.0 if score is None else float(score))
+            g = next(g for g in gc.graders if g.name == grader)
+            grade = safe_grade(g, gc.case, completion_text(completion))
+            out.append(0.0 if grade.error else float(grade.score))
         return out
 
     reward.__name__ = f"reward_{name if grader is None else grader}"
