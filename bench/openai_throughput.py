@@ -40,17 +40,17 @@ def stub(latency: float, in_process: bool) -> Iterator[str]:
         proc.wait(10)
 
 
-async def measure(url: str, concurrency: int, n: int) -> tuple[float, int]:
-    """Seconds to answer n distinct requests through one target, and how many failed."""
+async def measure(url: str, concurrency: int, n: int) -> tuple[float, float, int]:
+    """Seconds to answer n distinct requests through one target, client CPU seconds, failures."""
     target = OpenAITarget("bench", url, concurrency=concurrency, timeout=30.0)
     warm = [Request(f"w{i}", f"warm {i}") for i in range(concurrency)]
     await target.generate(warm)  # open the pool's connections before timing
     requests = [Request(f"c{i}", f"prompt {i}", seed=i) for i in range(n)]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     results = await target.generate(requests)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     await target.aclose()
-    return elapsed, sum(g.error is not None for g in results)
+    return elapsed, cpu, sum(g.error is not None for g in results)
 
 
 def main() -> None:
@@ -61,16 +61,19 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.pop("OPENAI_API_KEY", None)
     where = "thread" if args.in_process else "process"
-    print(f"stub in a separate {where}, latency {args.latency * 1000:g} ms, {os.cpu_count()} CPUs")
-    print(f"{'concurrency':>11} {'requests':>8} {'errors':>6} {'seconds':>8} {'req/s':>8} {'ideal':>8} {'of ideal':>8}")
+    print(f"stub in a separate {where}, latency {args.latency * 1000:g} ms, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f} (other processes compete for the same cores)")
+    print(f"{'concurrency':>11} {'requests':>8} {'errors':>6} {'seconds':>8} {'req/s':>8} {'ideal':>8} "
+          f"{'of ideal':>8} {'client CPU/req':>14}")
     worst = 1.0
     with stub(args.latency, args.in_process) as url:
         for run in args.runs:
             concurrency, n = (int(x) for x in run.split(":"))
-            elapsed, errors = asyncio.run(measure(url, concurrency, n))
+            elapsed, cpu, errors = asyncio.run(measure(url, concurrency, n))
             rate, ideal = n / elapsed, concurrency / args.latency
             worst = min(worst, rate / ideal)
-            print(f"{concurrency:>11} {n:>8} {errors:>6} {elapsed:>8.2f} {rate:>8.0f} {ideal:>8.0f} {rate / ideal:>8.1%}")
+            print(f"{concurrency:>11} {n:>8} {errors:>6} {elapsed:>8.2f} {rate:>8.0f} {ideal:>8.0f} "
+                  f"{rate / ideal:>8.1%} {cpu / n * 1e6:>11.0f} us")
     print(f"goal >= 90% of ideal: {'met' if worst >= 0.9 else 'NOT met'}")
 
 

@@ -145,3 +145,13 @@ def test_runs_standalone_in_another_process():
         proc.terminate()
         proc.wait(10)
     assert proc.stderr is not None and "Warning" not in proc.stderr.read()
+
+
+def test_unusual_status_and_bad_responder_output():
+    server = StubServer(responder=lambda messages: 42, faults=[Fault("status", match="odd", status=599)])  # type: ignore[arg-type, return-value]
+    with server as url:
+        assert chat(url, "odd").status_code == 599
+        resp = chat(url, "plain")
+    assert resp.status_code == 500 and "int" in resp.json()["error"]["message"]
+    with pytest.raises(ValueError):
+        Fault("status", status=42)

@@ -10,12 +10,14 @@ exceptions. TLS and proxies stay with httpx's default transport (see `OpenAITarg
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import httpx
 
 _MAX_HEAD = 64 * 1024
+_UNBOUNDED = contextlib.nullcontext()  # the caller bounds the exchange (no timer per request)
 
 
 class _Conn:
@@ -78,7 +80,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
         if conn is None:
             conn = await self._connect(origin, connect_timeout, request)
         try:
-            async with asyncio.timeout(read_timeout):
+            async with asyncio.timeout(read_timeout) if read_timeout is not None else _UNBOUNDED:
                 _write(conn, method, url, headers, body)
                 await conn.writer.drain()
                 raw, keep = await _read(conn.reader, method, request)

@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence, cast
 
 FaultKind = Literal["status", "drop", "hang", "malformed", "empty_choices", "no_content", "slow"]
 FAULT_KINDS: tuple[str, ...] = ("status", "drop", "hang", "malformed", "empty_choices", "no_content", "slow")
@@ -54,6 +54,8 @@ class Fault:
             raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
         if self.scope not in ("prompt", "server"):
             raise ValueError(f"scope must be 'prompt' or 'server', got {self.scope!r}")
+        if not 100 <= self.status <= 599:
+            raise ValueError(f"status must be an HTTP status code, got {self.status}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +221,8 @@ class StubServer:
             content = self.responder(messages)
         except Exception as exc:  # the user's responder failing is the server's 500, not a crash
             return _Reply(_http(500, {"error": {"message": f"responder raised {type(exc).__name__}"}}), delay)
+        if not isinstance(content, str):
+            return _Reply(_http(500, {"error": {"message": f"responder returned {type(content).__name__}"}}), delay)
         return _Reply(_http(200, self._completion(body, messages, content, kind)), delay)
 
     def _completion(self, body: dict[str, Any], messages: list[Any], content: str, kind: str | None) -> dict:
@@ -255,7 +259,11 @@ def _http(status: int, payload: Any, extra: dict[str, str] | None = None) -> byt
 
 
 def _http_raw(status: int, payload: bytes, extra: dict[str, str] | None = None) -> bytes:
-    lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", "content-type: application/json",
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Status"
+    lines = [f"HTTP/1.1 {status} {reason}", "content-type: application/json",
              f"content-length: {len(payload)}"]
     lines += [f"{k}: {v}" for k, v in (extra or {}).items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload
@@ -272,8 +280,7 @@ class _Connection(asyncio.Protocol):
         self.timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         self.server._connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
