@@ -14,11 +14,17 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy import stats as sps
 
 from gradeloop.errors import InputError
 from gradeloop.stats.cases import CaseData, case_data, check_probability
 from gradeloop.stats.paired import aligned_cases
+
+
+def _sps():
+    """scipy.stats, imported on first use: it costs ~0.5 s of start-up for every command."""
+    from scipy import stats
+
+    return stats
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +80,8 @@ def paired_variance_parts(base: Sequence[Sequence[float]],
 def _z_sum(alpha: float, power: float, one_sided: bool) -> float:
     alpha = check_probability(alpha, "alpha")
     power = check_probability(power, "power")
-    z_a = sps.norm.ppf(1.0 - alpha) if one_sided else sps.norm.ppf(1.0 - alpha / 2.0)
-    return float(z_a + sps.norm.ppf(power))
+    z_a = _sps().norm.ppf(1.0 - alpha) if one_sided else _sps().norm.ppf(1.0 - alpha / 2.0)
+    return float(z_a + _sps().norm.ppf(power))
 
 
 def minimum_detectable_effect(base: Sequence[Sequence[float]],
