@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import gc
 import socket
 import threading
 import time
@@ -397,3 +398,32 @@ def test_lean_transport_reads_chunked_bodies_and_works_as_httpx_transport():
 
     resp = asyncio.run(go())
     assert resp.status_code == 200 and resp.json() == {"a": 1}
+
+
+def test_one_asyncio_run_per_call_does_not_accumulate_connections():
+    server = StubServer()
+    with server as url:
+        t = target(url)
+        outputs = []
+        for i in range(5):
+            outputs.append(asyncio.run(t.generate([Request("j", f"x{i}")]))[0].output)
+            gc.collect()
+        time.sleep(0.1)  # let the server notice the closed sockets
+        open_now = server.open_connections
+    assert outputs == [f"echo: x{i}" for i in range(5)]
+    assert open_now <= 2  # the latest loop's connection (and one not yet collected), not five
+
+
+def test_httpx_client_path_behaves_like_the_lean_path(monkeypatch):
+    # https endpoints and proxies go through httpx.AsyncClient; drive that path over plain http.
+    monkeypatch.setattr("gradeloop.targets.openai._plain_http_without_proxy", lambda url: False)
+    server = StubServer(faults=[Fault("status", match="limited", status=429, retry_after="0.2", times=1),
+                                Fault("status", match="denied", status=403)])
+    with server as url:
+        ok, limited, denied = generate(target(url, logprobs=True),
+                                       [Request("a", "a b"), Request("b", "limited"), Request("c", "denied")])
+    assert ok.output == "echo: a b" and ok.usage["completion_tokens"] == 3 and len(ok.logprobs) == 3
+    assert limited.error is None and server.counts["limited"] == 2
+    gap = [r.at for r in server.received if r.prompt == "limited"]
+    assert gap[1] - gap[0] >= 0.19
+    assert denied.error == "http 403: injected 403" and server.counts["denied"] == 1

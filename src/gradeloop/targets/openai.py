@@ -23,7 +23,6 @@ import os
 import re
 import time
 import urllib.request
-import weakref
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -185,7 +184,7 @@ class OpenAITarget:
         self.params = params or SamplingParams()
         self.spec = spec or f"openai:{model}@{self.base_url}"
         self._url = httpx.URL(f"{self.base_url}/chat/completions")
-        self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = weakref.WeakKeyDictionary()
+        self._states: dict[asyncio.AbstractEventLoop, _LoopState] = {}
         self._judge: Any = None
 
     @classmethod
@@ -261,6 +260,10 @@ class OpenAITarget:
 
     async def _state(self) -> _LoopState:
         loop = asyncio.get_running_loop()
+        for old in [old for old in self._states if old.is_closed()]:
+            # A caller that ran us under asyncio.run() and never called aclose(): its loop is gone,
+            # so its sockets can only be dropped (they close when collected).
+            del self._states[old]
         state = self._states.get(loop)
         if state is not None and state.concurrency == self.concurrency:
             return state

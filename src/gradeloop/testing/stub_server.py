@@ -113,6 +113,11 @@ class StubServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._port}/v1"
 
+    @property
+    def open_connections(self) -> int:
+        """Client connections open right now (to check a client does not leak them)."""
+        return len(self._connections)
+
     def count(self, marker: str) -> int:
         """Requests received whose prompt contains `marker`."""
         return sum(n for prompt, n in list(self.counts.items()) if marker in prompt)
