@@ -70,8 +70,8 @@ class _LoopState:
     """The connections and semaphore of one event loop (httpx connections belong to a loop).
 
     Plain-http endpoints without a proxy (local vLLM, TGI, the stub) are called through the lean
-    transport directly: httpx's client layer and default transport cost ~1 ms of CPU per call,
-    which caps 256-way concurrency far below the server. TLS and proxies go through AsyncClient.
+    transport directly: httpx's client layer and default transport cost 0.4-1 ms of CPU per call
+    here, which caps 256-way concurrency far below the server. TLS and proxies go through AsyncClient.
     """
 
     url: httpx.URL
