@@ -23,6 +23,8 @@ class Record:
 
     def line_of(self, path: str) -> int:
         """The line of `path`, else of its closest written parent, else of the record."""
+        if not self.lines:  # a JSONL line: every field is on the record's line
+            return self.line
         while path:
             found = self.lines.get(path)
             if found is not None:
