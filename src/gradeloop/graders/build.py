@@ -1,8 +1,8 @@
 """Building graders from suite specs: validation with file:line:field errors, templates, caching.
 
-A spec without case templates builds once and is cached (keyed by the spec object), so a
-10,000-case suite builds its default graders once and each later case costs a dict look-up
-per grader; a templated spec (`{{ reference }}`) is built per case.
+A spec without case templates builds once and is cached by its content, so a 10,000-case
+suite builds its default graders (and any check its cases repeat) once and each later case
+costs a dict look-up per grader; a templated spec (`{{ reference }}`) is built per case.
 """
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import re
 import threading
 import types
 import typing
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping  # isinstance on typing.Mapping costs ~2 µs; on the ABC ~0.2 µs
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from pydantic_core import PydanticUndefined
@@ -70,13 +71,13 @@ def _templated(type_name: Any, params: Any) -> bool:
         for sub in subs.values())
 
 
-def _build(type_name: Any, params: Any, ctx: BuildContext) -> Grader:
+def _build(type_name: Any, params: Any, ctx: BuildContext, templated: bool | None = None) -> Grader:
     if not isinstance(type_name, str) or type_name not in REGISTRY:
         ctx.error(f"unknown grader type {type_name!r} (known: {', '.join(sorted(REGISTRY))})", "type")
     if not isinstance(params, Mapping):
         ctx.error(f"grader parameters must be a mapping, got {type(params).__name__}")
     entry = REGISTRY[type_name]
-    if _templated(type_name, params):
+    if _templated(type_name, params) if templated is None else templated:
         case = ctx.case
         if case is None:
             ctx.error("uses a {{ field }} template, which needs a case to fill it")
@@ -120,28 +121,32 @@ def build_grader(spec: "GraderSpec", case: "Case | None" = None, *, judge_factor
     return _build(spec.type, spec.params, ctx)
 
 
-# (id(spec), id(judge_factory)) -> (spec, judge_factory, grader or None when the spec is templated).
-# The spec is kept in the entry, so its id cannot be reused while cached.
-_CACHE: dict[tuple[int, int], tuple[Any, Any, Grader | None]] = {}
+# Built graders by content: equal specs (same type, parameters, file and folder) share one grader,
+# so a suite whose cases repeat a check validates it once. Key: (type, repr(params), file, base_dir,
+# id(judge_factory)); repr tells 1, 1.0, True and "1" apart, which pydantic treats differently.
+# Value: (judge_factory, grader), the grader None when the spec has case templates (built per case).
+# Keeping the factory in the value stops its id from being reused while the entry lives.
+_CACHE: dict[tuple[Any, ...], tuple[Any, Grader | None]] = {}
 _CACHE_MAX = 65536
 _LOCK = threading.Lock()
 
 
 def _cached(spec: "GraderSpec", case: "Case", judge_factory: JudgeFactory | None, base_dir: str | None,
             i: int, own: bool) -> Grader:
-    key = (id(spec), id(judge_factory))
+    key = (spec.type, repr(spec.params), spec.file, base_dir, id(judge_factory))
     hit = _CACHE.get(key)
-    if hit is not None and hit[0] is spec and hit[1] is judge_factory and hit[2] is not None:
-        return hit[2]  # the hot path: no formatting, no validation
+    if hit is not None and hit[0] is judge_factory and hit[1] is not None:
+        return hit[1]  # the hot path: no validation, no formatting
     where = f"cases[{case.id}].graders[{i}]" if own else f"defaults.graders[{i}]"
-    if hit is not None and hit[0] is spec and hit[1] is judge_factory:
-        return build_grader(spec, case, judge_factory=judge_factory, base_dir=base_dir, where=where)
-    templated = _templated(spec.type, spec.params)
-    grader = build_grader(spec, case, judge_factory=judge_factory, base_dir=base_dir, where=where)
-    with _LOCK:
-        if len(_CACHE) >= _CACHE_MAX:
-            _CACHE.clear()
-        _CACHE[key] = (spec, judge_factory, None if templated else grader)
+    ctx = BuildContext(spec.type, where, spec.file, spec.line, case, judge_factory, base_dir)
+    known = hit is not None and hit[0] is judge_factory  # seen before, so templated: built per case
+    templated = known or _templated(spec.type, spec.params)
+    grader = _build(spec.type, spec.params, ctx, templated)
+    if not known:
+        with _LOCK:
+            if len(_CACHE) >= _CACHE_MAX:
+                _CACHE.clear()
+            _CACHE[key] = (judge_factory, None if templated else grader)
     return grader
 
 
