@@ -10,7 +10,7 @@ import json
 import os
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -178,16 +178,17 @@ def _run(spec: SynthSpec, registry: Registry, allow_contaminated: bool, teacher:
     total = len(rows)
     rows, filters = apply_filters(rows, spec.filter, name=spec.name, source=spec.path, judge_factory=judge_factory)
 
-    dup = ContamParams(jaccard=spec.dedupe.jaccard, kinds=("exact", "near"))
+    contam = ContamParams(jaccard=spec.dedupe.jaccard, containment=spec.dedupe.containment)
+    dup = replace(contam, kinds=("exact", "near"))
     before = len(rows)
     rows = dedupe_within(rows, dup, workers)
-    dedupe: dict[str, Any] = {"jaccard": spec.dedupe.jaccard, "within": before - len(rows)}
+    dedupe: dict[str, Any] = {"jaccard": spec.dedupe.jaccard, "containment": spec.dedupe.containment,
+                              "within": before - len(rows)}
     train_files = list(dict.fromkeys(([pool] if pool else []) + list(spec.dedupe.against)))
     before = len(rows)
     rows = drop_matching(rows, train_files, dup, workers)
     dedupe["train"] = before - len(rows)
     suites = _eval_suites(spec, registry)
-    contam = ContamParams(jaccard=spec.dedupe.jaccard)
     rows, hits = drop_contaminated(rows, suites, contam, workers)
     dedupe["eval"] = len({h.train_line for h in hits})
 

@@ -35,6 +35,7 @@ filter:
   privacy: true              # drop rows with emails, phones, cards, IBAN/accounts, IPs
 dedupe:
   jaccard: 0.7               # near-duplicate threshold (word-shingle Jaccard)
+  containment: 0.8           # ...or this share of a row's shingles inside another text
   against: [data/pool.jsonl] # training files to dedupe against (the mix pool always is)
   suites: [suites/]          # evaluation suites, besides every registered one
   registered_suites: true
@@ -105,6 +106,7 @@ class FilterSpec:
 @dataclass(frozen=True, slots=True)
 class DedupeSpec:
     jaccard: float = 0.7
+    containment: float = 0.8
     against: tuple[Path, ...] = ()
     suites: tuple[Path, ...] = ()
     registered_suites: bool = True
@@ -305,8 +307,8 @@ def load_spec(path: str | Path) -> SynthSpec:
     teacher = _teacher(gen.data["teacher"], file, lines, bool(seeds)) if gen.data.get("teacher") else None
     if not templates and teacher is None:
         raise gen.error("", "give templates, a teacher, or both")
-    dd = _Section(top.get("dedupe", dict, {}), "dedupe", file, lines, ("jaccard", "against", "suites",
-                                                                        "registered_suites"))
+    dd = _Section(top.get("dedupe", dict, {}), "dedupe", file, lines, ("jaccard", "containment", "against",
+                                                                        "suites", "registered_suites"))
     mx = _Section(top.get("mix", dict, {}), "mix", file, lines, ("pool", "max_share", "slice_by"))
     slice_by = mx.get("slice_by", list, [])
     if not all(isinstance(s, str) for s in slice_by):
@@ -320,7 +322,8 @@ def load_spec(path: str | Path) -> SynthSpec:
         synthetic_output=base / synthetic_output if synthetic_output else None,
         registry=base / registry if registry else None, seeds=seeds, templates=templates, teacher=teacher,
         filter=_filter(top.get("filter", dict, {}), file, lines),
-        dedupe=DedupeSpec(jaccard=dd.number("jaccard", 0.7, 0.01, 1.0), against=dd.paths("against", base),
+        dedupe=DedupeSpec(jaccard=dd.number("jaccard", 0.7, 0.01, 1.0),
+                          containment=dd.number("containment", 0.8, 0.01, 1.0), against=dd.paths("against", base),
                           suites=dd.paths("suites", base),
                           registered_suites=dd.get("registered_suites", bool, True)),
         mix=MixSpec(pool=base / pool if pool else None, max_share=mx.number("max_share", 0.2, 0.0, 1.0),
