@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from gradeloop.graders import build_graders, combine, safe_grade
-from gradeloop.graders.base import Grader, JudgeFactory
-from gradeloop.run.store import SampleRow, Store
+from gradeloop.graders.base import Grade, Grader, JudgeFactory
+from gradeloop.run.store import Store
 from gradeloop.suite.model import Case, Suite
 from gradeloop.targets.base import Generation, Request, SamplingParams, Target
 
@@ -88,17 +88,53 @@ def _logprob_signals(logprobs: list[float] | None) -> dict[str, float]:
     return {"logprob_mean": mean, "logprob_min": min(logprobs), "p_mean": math.exp(mean)}
 
 
-def grade_output(case: Case, graders: Sequence[Grader], output: str) -> tuple[bool | None, float | None, list[dict], str | None, dict]:
-    """Grade one output with every grader; a grader error makes the sample neither pass nor fail."""
+def _grade(case: Case, graders: Sequence[Grader], output: str) -> tuple[list[Grade], bool | None, float | None,
+                                                                         str | None, dict[str, float]]:
+    """Every grader's Grade, the sample's verdict and score, its first grader error and grader signals."""
     grades = [safe_grade(g, case, output) for g in graders]
     passed, score = combine(graders, grades)
-    error = next((f"{g.grader}: {g.error}" for g in grades if g.error is not None), None)
+    if passed is not None:  # no grade is an error
+        error = None
+    else:
+        error = next((f"{g.grader}: {g.error}" for g in grades if g.error is not None), None)
     signals: dict[str, float] = {}
     for g in grades:
-        extra = getattr(g, "signals", None)
+        extra = g.signals
         if extra:
             signals.update({f"{g.grader}.{k}": float(v) for k, v in extra.items()})
+    return grades, passed, score, error, signals
+
+
+def grade_output(case: Case, graders: Sequence[Grader], output: str) -> tuple[bool | None, float | None, list[dict], str | None, dict]:
+    """Grade one output with every grader; a grader error makes the sample neither pass nor fail."""
+    grades, passed, score, error, signals = _grade(case, graders, output)
     return passed, score, [g.as_dict() for g in grades], error, signals
+
+
+class _GradeText:
+    """JSON text of grades, reused for the same Grade object: keyword graders return shared instances.
+
+    Keyed by id() with the Grade kept alive in the entry, so an id is never reused while cached;
+    grades with signals (mutable mappings) are encoded every time.
+    """
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.memo: dict[int, tuple[Grade, str]] = {}
+        self.limit = limit
+
+    def encode(self, grades: Sequence[Grade]) -> str:
+        parts = []
+        memo = self.memo
+        for g in grades:
+            hit = memo.get(id(g))
+            if hit is None or hit[0] is not g:
+                hit = (g, json.dumps(g.as_dict()))
+                if g.signals is None:
+                    if len(memo) >= self.limit:
+                        memo.clear()
+                    memo[id(g)] = hit
+            parts.append(hit[1])
+        return "[" + ", ".join(parts) + "]"
 
 
 class Engine:
@@ -113,6 +149,7 @@ class Engine:
         self.store = store
         self.config = config
         self.on_progress = on_progress
+        self._grade_text = _GradeText()
         # Build (and so validate) every grader before any generation is paid for.
         self.graders = {(s.name, c.id): build_graders(s, c, judge_factory=judge_factory)
                         for s in self.suites for c in s.cases}
@@ -152,8 +189,8 @@ class Engine:
         async def one(chunk: list[_Work]) -> None:
             nonlocal finished
             async with gate:
-                rows = await self._run_chunk(chunk, outcome)
-            self.store.add_samples(run_id, rows)
+                rows = await self._run_chunk(run_id, chunk, outcome)
+            self.store.add_sample_rows(rows)
             finished += len(rows)
             if self.on_progress:
                 self.on_progress(finished, outcome.total)
@@ -169,7 +206,7 @@ class Engine:
     def run(self) -> RunOutcome:
         return asyncio.run(self.arun())
 
-    async def _run_chunk(self, chunk: list[_Work], outcome: RunOutcome) -> list[SampleRow]:
+    async def _run_chunk(self, run_id: str, chunk: list[_Work], outcome: RunOutcome) -> list[tuple]:
         cfg = self.config
         fingerprint = self.target.fingerprint()
         requests = [Request(w.case.id, w.case.input, w.sample_index,
@@ -198,11 +235,14 @@ class Engine:
                     for i, g in zip(missing, fresh) if g.error is None and g.output is not None)
         blocking = any(getattr(g, "blocking", False) for w in chunk for g in w.graders)
         if blocking:
-            return await asyncio.to_thread(self._grade_chunk, chunk, gens, outcome)
-        return self._grade_chunk(chunk, gens, outcome)
+            return await asyncio.to_thread(self._grade_chunk, run_id, chunk, gens, outcome)
+        return self._grade_chunk(run_id, chunk, gens, outcome)
 
-    def _grade_chunk(self, chunk: list[_Work], gens: list[Generation | None], outcome: RunOutcome) -> list[SampleRow]:
+    def _grade_chunk(self, run_id: str, chunk: list[_Work], gens: list[Generation | None],
+                     outcome: RunOutcome) -> list[tuple]:
+        """Grade every output and encode its store row (the samples table's columns, in order)."""
         rows = []
+        grade_text = self._grade_text
         for w, g in zip(chunk, gens):
             assert g is not None
             if g.cached:
@@ -210,21 +250,29 @@ class Engine:
             else:
                 outcome.generated += 1
             signals = dict(g.signals)
-            signals.update(_logprob_signals(g.logprobs))
+            if g.logprobs:
+                signals.update(_logprob_signals(g.logprobs))
+            usage = None if g.usage is None else json.dumps(dict(g.usage))
+            logprobs = None if g.logprobs is None else json.dumps(g.logprobs)
             if g.error is not None or g.output is None:
                 outcome.target_errors += 1
-                rows.append(SampleRow(w.suite.name, w.case.id, w.sample_index, g.output, g.error or "no output",
-                                      "target", g.latency_s, None, None, [], signals, g.logprobs,
-                                      dict(g.usage) if g.usage else None, g.cached))
+                rows.append((run_id, w.suite.name, w.case.id, w.sample_index, g.output, g.error or "no output",
+                             "target", g.latency_s, None, None, "[]", _json_map(signals), logprobs, usage,
+                             int(g.cached)))
                 continue
-            passed, score, grades, error, grade_signals = grade_output(w.case, w.graders, g.output)
-            signals.update(grade_signals)
+            grades, passed, score, error, grade_signals = _grade(w.case, w.graders, g.output)
+            if grade_signals:
+                signals.update(grade_signals)
             if error is not None:
                 outcome.grader_errors += 1
-            rows.append(SampleRow(w.suite.name, w.case.id, w.sample_index, g.output, error,
-                                  "grader" if error else None, g.latency_s, passed, score, grades, signals,
-                                  g.logprobs, dict(g.usage) if g.usage else None, g.cached))
+            rows.append((run_id, w.suite.name, w.case.id, w.sample_index, g.output, error,
+                         "grader" if error else None, g.latency_s, None if passed is None else int(passed), score,
+                         grade_text.encode(grades), _json_map(signals), logprobs, usage, int(g.cached)))
         return rows
+
+
+def _json_map(values: dict[str, float]) -> str:
+    return json.dumps(values) if values else "{}"
 
 
 def _jsonable(value: object) -> object:

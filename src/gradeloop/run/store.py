@@ -133,13 +133,16 @@ class Store:
             "SELECT suite, case_id, sample_index FROM samples WHERE run_id=?", (run_id,)).fetchall())
 
     def add_samples(self, run_id: str, rows: Iterable[SampleRow]) -> None:
+        self.add_sample_rows(
+            (run_id, r.suite, r.case_id, r.sample_index, r.output, r.error, r.error_kind, r.latency,
+             None if r.passed is None else int(r.passed), r.score, json.dumps(r.grades),
+             json.dumps(r.signals), None if r.logprobs is None else json.dumps(r.logprobs),
+             None if r.usage is None else json.dumps(r.usage), int(r.cached)) for r in rows)
+
+    def add_sample_rows(self, rows: Iterable[tuple]) -> None:
+        """Rows already in the samples table's column order, JSON columns as text (the engine's hot path)."""
         with self.db:
-            self.db.executemany(
-                "INSERT INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                ((run_id, r.suite, r.case_id, r.sample_index, r.output, r.error, r.error_kind, r.latency,
-                  None if r.passed is None else int(r.passed), r.score, json.dumps(r.grades),
-                  json.dumps(r.signals), None if r.logprobs is None else json.dumps(r.logprobs),
-                  None if r.usage is None else json.dumps(r.usage), int(r.cached)) for r in rows))
+            self.db.executemany("INSERT INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 
     def samples(self, run_id: str) -> Iterator[SampleRow]:
         cur = self.db.execute(
