@@ -42,7 +42,7 @@ def test_bad_line_names_file_line_and_field(tmp_path, line, field, words):
     err = _error(tmp_path, line)
     assert err.field == field
     assert words in err.message
-    assert f"log.jsonl:2: " in str(err)
+    assert "log.jsonl:2: " in str(err)
 
 
 def test_invalid_utf8_is_a_bad_line(tmp_path):

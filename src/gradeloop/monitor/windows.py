@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from gradeloop.errors import InputError
-from gradeloop.monitor.config import NUMERIC_FEATURES, WindowSpec
+from gradeloop.monitor.config import NUMERIC_FEATURES
 from gradeloop.monitor.drift import FeatureSample
 from gradeloop.monitor.rates import RateCounts
 from gradeloop.monitor.records import iso
