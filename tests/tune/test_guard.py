@@ -37,7 +37,7 @@ def test_near_duplicate_is_refused_unless_allowed_and_recorded(tmp_path):
 
 def test_holdout_suite_cannot_be_training_data(tmp_path):
     hold = _suite(tmp_path / "h.yaml", "hold", "holdout", ["a question"])
-    with pytest.raises(InputError, match="sealed holdout"):
+    with pytest.raises(InputError, match="holdout"):
         check_training_data([hold], [])
 
 

@@ -80,5 +80,11 @@ def test_interrupted_tune_resumes_from_last_kept_adapter(workdir, tune_config, m
     assert [it["iteration"] for it in doc["iterations"]] == [1, 2]
     assert doc["schema"] == "gradeloop.tune/v1" and doc["final"]["holdout_improvement"]["n_cases"] == 3
     assert doc["final"]["adapter"] == loop.registry.head("micro")
+    # the dataset registry knows what the adapter was trained on, walking up from it
+    from gradeloop.data import Registry
+
+    with Registry() as reg:
+        up = {step.record.name for step in reg.lineage(doc["final"]["adapter"], "up")}
+    assert "pw-train" in up and "pw-hold" not in up
     # the final run is a real run in the store
     assert build_run_json(loop.store, doc["final"]["run_id"])["target"]["spec"].endswith(doc["final"]["adapter_path"])

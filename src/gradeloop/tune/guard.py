@@ -1,6 +1,7 @@
 """Refuse training data that leaks evaluation data, before any training starts.
 
-Three checks, in order: no training suite is a sealed holdout; no training case repeats an
+Three checks, in order: no training suite is holdout data (the data package's
+`assert_trainable`, which also knows suites sealed in the registry); no training case repeats an
 evaluation case exactly (after normalisation); no near-duplicate or 13-gram overlap (the data
 package's contamination scan). Only the last may be overridden, and the override is recorded.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from gradeloop.data import assert_trainable
 from gradeloop.data.contam import Hit, check_contamination
 from gradeloop.data.readers import TrainDoc
 from gradeloop.data.text import case_text, normalize
@@ -17,10 +19,7 @@ from gradeloop.suite import Suite
 
 def check_training_data(train: Sequence[Suite], evaluation: Sequence[Suite], *, allow: bool = False) -> dict | None:
     """Raise InputError on a leak; returns the recorded override (or None when clean)."""
-    for s in train:
-        if s.split == "holdout":
-            raise InputError(f"suite {s.name!r} is a sealed holdout and cannot be trained on",
-                             file=s.source, field="split")
+    assert_trainable(list(train), "tuning")
     seen = {normalize(case_text(c)): (s, c) for s in evaluation for c in s.cases}
     for s in train:
         for c in s.cases:

@@ -239,6 +239,7 @@ class TuneLoop:
                                         for s in self.roles.eval_suites],
                        "contamination_override": self.contamination, "metrics": self.snapshot(cand_run)}
             adapter_id = self.registry.commit(cand_id, cfg.name, lineage)
+            self.record_lineage(adapter_id, cand_path, lineage)
             state.update(kept_adapter=adapter_id, kept_path=str(self.registry.path(adapter_id)),
                          kept_run_id=cand_run["run_id"])
             entry["adapter"] = adapter_id
@@ -250,6 +251,20 @@ class TuneLoop:
             self.log("  rolled back: " + "; ".join(reasons))
         shutil.rmtree(work, ignore_errors=True)
         return entry
+
+    def record_lineage(self, adapter_id: str, path: Path, lineage: dict[str, Any]) -> None:
+        """Register the exact data versions in the dataset registry and the adapter trained on them."""
+        from gradeloop.data import Registry
+
+        with Registry() as reg:
+            trained = [reg.add(s, kind="suite").id for s in self.roles.train]
+            for s in self.roles.eval_suites:
+                reg.add(s, kind="suite")
+            reg.record_adapter(adapter_id, trained, {"tune_id": self.tune_id, "strategy": self.cfg.strategy,
+                                                     "iteration": lineage["iteration"],
+                                                     "contamination_override": lineage["contamination_override"]},
+                               path=path / "adapter_model.safetensors"
+                               if (path / "adapter_model.safetensors").exists() else None)
 
     def document(self, state: dict[str, Any]) -> dict[str, Any]:
         """The tune JSON (schema gradeloop.tune/v1)."""
