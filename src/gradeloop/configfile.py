@@ -52,7 +52,7 @@ def load_yaml_config(path: str | Path, model: type[M]) -> M:
         while probe and line is None:  # the closest written ancestor carries the line
             line = lines.get(_field_path(probe))
             probe = probe[:-1]
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
         raise InputError(msg, file=file, line=line or line_of(node), field=field or None) from None
