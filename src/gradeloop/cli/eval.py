@@ -12,7 +12,7 @@ from rich.console import Console
 
 from gradeloop.errors import InputError
 from gradeloop.run import DEFAULT_STORE, Engine, RunConfig, Store, build_run_json, threshold_failures
-from gradeloop.run.results import iter_case_rows, load_run, resolve_run_id
+from gradeloop.run.results import build_run_summary, iter_case_rows, load_run, resolve_run_id
 from gradeloop.suite import load_suites
 from gradeloop.targets import SamplingParams, load_target
 
@@ -33,8 +33,11 @@ def write_json(path: Path, data: dict) -> None:
 
 def run_suites(suite_paths: list[Path], target_spec: str, *, samples: int = 1, seed: int = 0, concurrency: int = 8,
                temperature: float = 0.0, max_tokens: int = 256, store: Store, use_cache: bool = True,
-               progress: bool = True, console: Console | None = None) -> dict:
-    """Load suites, run them against the target and return the run JSON (used by eval, tune and demo)."""
+               progress: bool = True, console: Console | None = None, full: bool = True) -> dict:
+    """Load suites, run them against the target and return the run JSON (used by eval, tune and demo).
+
+    With `full=False` it is the run summary (no `cases`, no `graders`): enough for tables and thresholds.
+    """
     from gradeloop.targets.judge import judge_factory
 
     suites = load_suites([str(p) for p in suite_paths])
@@ -60,7 +63,7 @@ def run_suites(suite_paths: list[Path], target_spec: str, *, samples: int = 1, s
         note.append(f"{outcome.from_cache} served from cache")
     if note:
         console.print("[dim]" + "; ".join(note) + "[/dim]")
-    return build_run_json(store, outcome.run_id)
+    return build_run_json(store, outcome.run_id) if full else build_run_summary(store, outcome.run_id)
 
 
 def register(app: typer.Typer) -> None:
@@ -85,7 +88,7 @@ def register(app: typer.Typer) -> None:
         try:
             run = run_suites(suites, target, samples=samples, seed=seed, concurrency=concurrency,
                              temperature=temperature, max_tokens=max_tokens, store=st, use_cache=not no_cache,
-                             progress=not quiet)
+                             progress=not quiet, full=json_out is not None)
         finally:
             st.close()
         if json_out:

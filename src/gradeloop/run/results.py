@@ -17,34 +17,52 @@ from gradeloop.stats import estimate, estimate_pass_at_k, estimate_pass_hat_k
 RUN_SCHEMA = "gradeloop.run/v1"
 
 
-def _summarise(case: dict) -> tuple[list[float], list[float], int, int]:
-    """A case's valid pass values and scores (errored samples excluded), its sample and valid counts."""
-    passed, scores = [], []
-    for s in case["samples"]:
-        if s["error_kind"] is None:
-            if s["passed"] is not None:
-                passed.append(1.0 if s["passed"] else 0.0)
-            if s["score"] is not None:
-                scores.append(float(s["score"]))
-    return passed, scores, len(case["samples"]), len(passed)
+# What the metrics read of a case: valid pass values and scores (errored samples excluded), the
+# number of samples and of valid ones, and the target and grader error counts.
+Summary = tuple[list[float], list[float], int, int, int, int]
 
 
-def metrics_for(cases: list[dict], samples_per_case: int, _summaries: dict | None = None) -> dict[str, Any]:
-    """pass_rate, score, pass@k / pass^k and error counts over a group of cases."""
-    sums = [(_summaries or {}).get(id(c)) or _summarise(c) for c in cases]
+def _summarise_outcomes(outcomes: Iterable[tuple[bool | None, float | None, str | None]]) -> Summary:
+    """A case's Summary from its samples' (passed, score, error_kind)."""
+    passed: list[float] = []
+    scores: list[float] = []
+    n = target = grader = 0
+    for ok, score, kind in outcomes:
+        n += 1
+        if kind is None:
+            if ok is not None:
+                passed.append(1.0 if ok else 0.0)
+            if score is not None:
+                scores.append(float(score))
+        elif kind == "target":
+            target += 1
+        elif kind == "grader":
+            grader += 1
+    return passed, scores, n, len(passed), target, grader
+
+
+def _summarise(case: dict) -> Summary:
+    return _summarise_outcomes((s["passed"], s["score"], s["error_kind"]) for s in case["samples"])
+
+
+def _metrics(sums: list[Summary], samples_per_case: int) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "pass_rate": estimate([p for p, _, _, _ in sums if p]).as_dict(),
-        "score": estimate([sc for _, sc, _, _ in sums if sc]).as_dict(),
+        "pass_rate": estimate([p for p, _, _, _, _, _ in sums if p]).as_dict(),
+        "score": estimate([sc for _, sc, _, _, _, _ in sums if sc]).as_dict(),
     }
-    counts = [(n, int(sum(p))) for p, _, _, n in sums if n]
+    counts = [(n, int(sum(p))) for p, _, _, n, _, _ in sums if n]
     for k in sorted({k for k in (2, 5, 10, samples_per_case) if 1 < k <= samples_per_case}):
         usable = [(n, c) for n, c in counts if n >= k]
         out[f"pass@{k}"] = estimate_pass_at_k(usable, k).as_dict()
         out[f"pass^{k}"] = estimate_pass_hat_k(usable, k).as_dict()
-    kinds = [s["error_kind"] for c in cases for s in c["samples"] if s["error_kind"] is not None]
-    out["errors"] = {"target": kinds.count("target"), "grader": kinds.count("grader"),
-                     "samples": sum(n for _, _, n, _ in sums)}
+    out["errors"] = {"target": sum(s[4] for s in sums), "grader": sum(s[5] for s in sums),
+                     "samples": sum(s[2] for s in sums)}
     return out
+
+
+def metrics_for(cases: list[dict], samples_per_case: int) -> dict[str, Any]:
+    """pass_rate, score, pass@k / pass^k and error counts over a group of run-JSON cases."""
+    return _metrics([_summarise(c) for c in cases], samples_per_case)
 
 
 def _grader_metrics(cases: list[dict]) -> dict[str, Any]:
@@ -66,11 +84,16 @@ def _sample_dict(r: SampleRow) -> dict[str, Any]:
             "error_kind": r.error_kind, "latency_s": r.latency, "cached": r.cached, "usage": r.usage}
 
 
-def build_run_json(store: Store, run_id: str) -> dict[str, Any]:
-    """The full run document: metadata, metrics with intervals, slices, graders and every sample."""
+def _meta(store: Store, run_id: str) -> dict[str, Any]:
     meta = store.run_meta(run_id)
     if meta is None:
         raise InputError(f"no run {run_id!r} in {store.path}", field="run")
+    return meta
+
+
+def build_run_json(store: Store, run_id: str) -> dict[str, Any]:
+    """The full run document: metadata, metrics with intervals, slices, graders and every sample."""
+    meta = _meta(store, run_id)
     cases = store.cases(run_id)
     index = {(c["suite"], c["id"]): c for c in cases}
     for c in cases:
@@ -79,30 +102,54 @@ def build_run_json(store: Store, run_id: str) -> dict[str, Any]:
         case = index.get((row.suite, row.case_id))
         if case is not None:
             case["samples"].append(_sample_dict(row))
-    k = int(meta["config"].get("samples", 1))
-    summaries = {id(c): _summarise(c) for c in cases}
-    for c in cases:
-        valid = summaries[id(c)][0]
+    summaries = [_summarise(c) for c in cases]
+    for c, summary in zip(cases, summaries):
+        valid = summary[0]
         c["pass_rate"] = sum(valid) / len(valid) if valid else None
+    return _document(meta, run_id, cases, summaries, graders=_grader_metrics(cases), with_cases=True)
+
+
+def build_run_summary(store: Store, run_id: str) -> dict[str, Any]:
+    """The run document without `cases` and `graders`: all the terminal tables and thresholds read.
+
+    Reads only each sample's verdict columns, so it costs a fraction of `build_run_json`.
+    """
+    meta = _meta(store, run_id)
+    cases = store.case_tags(run_id)
+    outcomes: dict[tuple[str, str], list[tuple[bool | None, float | None, str | None]]] = {
+        (c["suite"], c["id"]): [] for c in cases}
+    for suite, case_id, passed, score, kind in store.sample_outcomes(run_id):
+        found = outcomes.get((suite, case_id))
+        if found is not None:
+            found.append((passed, score, kind))
+    summaries = [_summarise_outcomes(outcomes[(c["suite"], c["id"])]) for c in cases]
+    return _document(meta, run_id, cases, summaries)
+
+
+def _document(meta: dict[str, Any], run_id: str, cases: list[dict], summaries: list[Summary], *,
+              graders: dict[str, Any] | None = None, with_cases: bool = False) -> dict[str, Any]:
+    """The run JSON: metadata, metrics, thresholds, slices, then `graders` and `cases` when given."""
+    k = int(meta["config"].get("samples", 1))
     memo: dict[tuple[int, ...], dict] = {}
 
-    def metrics(members: list[dict]) -> dict:
-        key = tuple(id(c) for c in members)  # one suite's metrics equal its slice's: compute once
+    def metrics(members: list[int]) -> dict:
+        key = tuple(members)  # one suite's metrics equal its slice's: compute once
         if key not in memo:
-            memo[key] = metrics_for(members, k, summaries)
+            memo[key] = _metrics([summaries[i] for i in members], k)
         return memo[key]
 
+    by_suite: dict[str, list[int]] = defaultdict(list)
+    by_slice: dict[str, list[int]] = defaultdict(list)
+    for i, c in enumerate(cases):
+        by_suite[c["suite"]].append(i)
+        by_slice[f"suite={c['suite']}"].append(i)
+        for key, value in c["tags"].items():
+            by_slice[f"{key}={value}"].append(i)
     suites = []
     for s in meta["suites"]:
-        members = [c for c in cases if c["suite"] == s["name"]]
-        m = metrics(members)
+        m = metrics(by_suite.get(s["name"], []))
         suites.append({**s, "metrics": m, "thresholds_result": _threshold(s, m)})
     slices: dict[str, Any] = {}
-    by_slice: dict[str, list[dict]] = defaultdict(list)
-    for c in cases:
-        by_slice[f"suite={c['suite']}"].append(c)
-        for key, value in c["tags"].items():
-            by_slice[f"{key}={value}"].append(c)
     for name in sorted(by_slice):
         m = metrics(by_slice[name])
         slices[name] = {"pass_rate": m["pass_rate"], "score": m["score"]}
@@ -115,10 +162,10 @@ def build_run_json(store: Store, run_id: str) -> dict[str, Any]:
         "suites": suites,
         "samples_per_case": k,
         "config": meta["config"],
-        "metrics": metrics(cases),
-        "graders": _grader_metrics(cases),
+        "metrics": metrics(list(range(len(cases)))),
+        **({} if graders is None else {"graders": graders}),
         "slices": slices,
-        "cases": cases,
+        **({"cases": cases} if with_cases else {}),
     }
 
 

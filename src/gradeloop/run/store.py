@@ -127,6 +127,18 @@ class Store:
                  "input": json.loads(i), "reference": r, "metadata": json.loads(m) if m else {}}
                 for s, c, t, p, e, i, r, m in rows]
 
+    def case_tags(self, run_id: str) -> list[dict[str, Any]]:
+        """suite, id and tags of every case in order: what the metrics and slices need."""
+        rows = self.db.execute(
+            "SELECT suite, case_id, tags FROM cases WHERE run_id=? ORDER BY suite, position", (run_id,)).fetchall()
+        return [{"suite": s, "id": c, "tags": {} if t == "{}" else json.loads(t)} for s, c, t in rows]
+
+    def sample_outcomes(self, run_id: str) -> list[tuple[str, str, bool | None, float | None, str | None]]:
+        """(suite, case_id, passed, score, error_kind) of every sample, in sample order."""
+        return [(s, c, None if p is None else bool(p), score, kind) for s, c, p, score, kind in self.db.execute(
+            "SELECT suite, case_id, passed, score, error_kind FROM samples WHERE run_id=? "
+            "ORDER BY suite, case_id, sample_index", (run_id,))]
+
     def done_keys(self, run_id: str) -> set[tuple[str, str, int]]:
         """(suite, case_id, sample_index) of every sample already stored for this run."""
         return set(self.db.execute(
