@@ -71,3 +71,15 @@ def test_step_budget_and_default_location() -> None:
     assert steps_for(60) == 150 and steps_for(0.0, MICRO_CONFIG) == MICRO_CONFIG.min_steps
     assert default_model_dir() == Path(".gradeloop") / "models" / "tiny-support"
     assert not os.path.isabs(default_model_dir())
+
+
+def test_thread_count_does_not_change_the_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gradeloop.demo.model as model_module
+
+    digests = []
+    for threads in (1, 2):
+        monkeypatch.setattr(model_module, "train_threads", lambda config, n=threads: n)
+        built = build_tiny_model(tmp_path / f"t{threads}", seed=3, train_seconds=0.3, config=MICRO_CONFIG)
+        assert read_manifest(built)["threads"] == threads
+        digests.append(_weights_digest(built))
+    assert digests[0] == digests[1]

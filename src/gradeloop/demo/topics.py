@@ -195,10 +195,10 @@ TOPICS: tuple[Topic, ...] = (
             "How do we test uploads of large files on {app}?",
         ),
         parts=(
-            Part("Validate the file size (max {size} MB) and the file type (PDF, PNG, JPG).", key="size"),
-            Part("Run a virus scan before storing the file.", key="virus scan", omitted=""),
+            Part("Check the size (max {size} MB) and type (PDF, PNG).", key="size"),
+            Part("Run a virus scan first.", key="virus scan", omitted=""),
             Part("Positive test: a small PDF uploads."),
-            Part("Negative tests: a {big} MB file is rejected and an .exe file is rejected.", key="negative",
+            Part("Negative test: a {big} MB file or an .exe is rejected.", key="negative",
                  omitted="Also try a large file."),
         ),
     ),
