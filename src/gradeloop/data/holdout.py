@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from gradeloop.data.registry import DatasetRecord, Registry, default_registry_path
 from gradeloop.errors import InputError

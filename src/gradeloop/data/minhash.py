@@ -53,7 +53,7 @@ class MinHashIndex:
         self.bands, self.rows = lsh_bands(threshold, num_perm)
         lists = [list(s) for s in sets]
         keys = [i for i, s in enumerate(lists) if s]
-        sigs = self._signatures([lists[i] for i in keys])
+        sigs = self.signatures([lists[i] for i in keys])
         if self.backend == "rensa":
             from rensa import RMinHashLSH
 
@@ -67,7 +67,8 @@ class MinHashIndex:
                 for key, sig in zip(keys, sigs):
                     session.insert(key, sig, check_duplication=False)
 
-    def _signatures(self, lists: Sequence[Sequence[str]]) -> list[Any]:
+    def signatures(self, lists: Sequence[Sequence[str]]) -> list[Any]:
+        """MinHash signatures of non-empty shingle lists, in this index's backend."""
         if not lists:
             return []
         if self.backend == "rensa":
@@ -84,11 +85,14 @@ class MinHashIndex:
         lists = [list(s) for s in sets]
         nonempty = [i for i, s in enumerate(lists) if s]
         out: list[list[int]] = [[] for _ in lists]
-        sigs = self._signatures([lists[i] for i in nonempty])
-        if self.backend == "rensa":
-            found = self._lsh.query_all(sigs) if sigs else []
-        else:
-            found = [self._lsh.query(sig) for sig in sigs]
-        for i, keys in zip(nonempty, found):
+        for i, keys in zip(nonempty, self.query_signatures(self.signatures([lists[i] for i in nonempty]))):
             out[i] = list(keys)
         return out
+
+    def query_signatures(self, sigs: Sequence[Any]) -> list[list[int]]:
+        """Candidate positions for each signature."""
+        if not sigs:
+            return []
+        if self.backend == "rensa":
+            return [list(keys) for keys in self._lsh.query_all(list(sigs))]
+        return [list(self._lsh.query(sig)) for sig in sigs]
