@@ -92,6 +92,21 @@ def test_logprobs_one_per_generated_token_and_usage(target: HFTarget) -> None:
         assert gen.usage["prompt_tokens"] > 5 and gen.latency_s > 0
 
 
+def test_logprobs_are_the_models_log_probabilities_of_the_chosen_tokens(target: HFTarget) -> None:
+    import torch
+
+    model, tok = target.load()
+    gen = target.generate_sync([Request("c", PROMPTS[1], params=GREEDY)])[0]
+    prompt = tok.apply_chat_template([{"role": "user", "content": PROMPTS[1]}], add_generation_prompt=True,
+                                     return_tensors="pt")["input_ids"]
+    tokens = model.generate(prompt, max_new_tokens=12, do_sample=False)[0, prompt.shape[1]:]
+    tokens = tokens[: len(gen.logprobs)]  # the reference's tokens up to the end-of-sequence token
+    with torch.no_grad():
+        logits = model(torch.cat([prompt[0], tokens])[None]).logits[0, prompt.shape[1] - 1 : -1]
+    forced = logits.log_softmax(-1).gather(-1, tokens[:, None]).squeeze(-1)
+    assert torch.allclose(forced, torch.tensor(gen.logprobs), atol=1e-4)
+
+
 def test_stop_sequences_truncate_text_and_logprobs(target: HFTarget) -> None:
     full = target.generate_sync([Request("c", PROMPTS[0], params=GREEDY)])[0]
     stop = full.output[len(full.output) // 2:][:3]

@@ -127,13 +127,19 @@ def load_model_and_tokenizer(spec: str | HFSpec, *, device: str = "cpu", dtype: 
 
 
 def _logits_processor(seeds: list[int | None], temperatures: list[float], top_ps: list[float]) -> Any:
-    """Per-row exact sampling by Gumbel-max on logits/T (after top-p); T=0 rows stay greedy."""
+    """Per-row exact sampling by Gumbel-max on logits/T (after top-p); T=0 rows stay greedy.
+
+    Generation then takes the argmax of what this returns, so the processor also knows each
+    chosen token and records its log-probability under the model (temperature 1, before top-p):
+    one [batch] tensor per step in `.logprobs`, instead of keeping every step's full logits.
+    """
     import torch
     from transformers import LogitsProcessor, TopPLogitsWarper
 
     class GumbelSampler(LogitsProcessor):
         def __init__(self) -> None:
             self.generators = [torch.Generator().manual_seed(s) if s is not None else None for s in seeds]
+            self.logprobs: list[torch.Tensor] = []
 
         def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
             out = scores.float().clone()
@@ -145,6 +151,8 @@ def _logits_processor(seeds: list[int | None], temperatures: list[float], top_ps
                     logits = TopPLogitsWarper(top_ps[row])(input_ids[row : row + 1], logits)
                 uniform = torch.rand(logits.shape[-1], generator=gen)
                 out[row] = logits[0] - torch.log(-torch.log(uniform))
+            chosen = out.argmax(-1, keepdim=True)
+            self.logprobs.append(scores.float().log_softmax(-1).gather(-1, chosen).squeeze(-1))
             return out
 
     return GumbelSampler()
@@ -276,16 +284,15 @@ class HFTarget:
         budgets = [max(1, min(r.params.max_tokens, limit - len(p))) for r, p in zip(reqs, prompts)]
         eos = self._eos_ids()
         config = GenerationConfig(max_new_tokens=max(budgets), do_sample=False, num_beams=1,
-                                  eos_token_id=sorted(eos), pad_token_id=pad, return_dict_in_generate=True,
-                                  output_logits=True)
+                                  eos_token_id=sorted(eos), pad_token_id=pad)
         sampler = _logits_processor(
             [sample_seed(r.seed, r.case_id, r.sample_index) if r.params.temperature > 0 else None for r in reqs],
             [r.params.temperature for r in reqs], [r.params.top_p for r in reqs])
         with torch.inference_mode():
             out = model.generate(input_ids=input_ids, attention_mask=mask, generation_config=config,
                                  logits_processor=[sampler])
-        new = out.sequences[:, width:].tolist()
-        logprobs = torch.stack(out.logits, dim=1).float().log_softmax(-1) if out.logits else None
+        new = out[:, width:].tolist()
+        logprobs = torch.stack(sampler.logprobs, dim=1).tolist()
         share = (time.perf_counter() - start) / len(reqs)
         results = []
         for row, (req, prompt) in enumerate(zip(reqs, prompts)):
@@ -294,9 +301,7 @@ class HFTarget:
             tokens = tokens[:end]
             text = tokenizer.decode(tokens, skip_special_tokens=True)
             text, kept = _truncate_at_stop(tokenizer, tokens, text, req.params.stop)
-            row_lp = [] if logprobs is None else \
-                logprobs[row, torch.arange(kept), torch.tensor(tokens[:kept], dtype=torch.long)].tolist()
-            results.append(Generation(output=text, latency_s=share, logprobs=row_lp,
+            results.append(Generation(output=text, latency_s=share, logprobs=logprobs[row][:kept],
                                       usage={"prompt_tokens": len(prompt), "completion_tokens": kept}))
         return results
 
