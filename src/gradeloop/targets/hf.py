@@ -149,7 +149,8 @@ def _logits_processor(seeds: list[int | None], temperatures: list[float], top_ps
                 logits = out[row : row + 1] / temperatures[row]
                 if top_ps[row] < 1.0:
                     logits = TopPLogitsWarper(top_ps[row])(input_ids[row : row + 1], logits)
-                uniform = torch.rand(logits.shape[-1], generator=gen)
+                # a CPU generator gives the same draws whatever device the model is on
+                uniform = torch.rand(logits.shape[-1], generator=gen).to(out.device)
                 out[row] = logits[0] - torch.log(-torch.log(uniform))
             chosen = out.argmax(-1, keepdim=True)
             self.logprobs.append(scores.float().log_softmax(-1).gather(-1, chosen).squeeze(-1))
@@ -171,7 +172,11 @@ def _truncate_at_stop(tokenizer: Any, tokens: list[int], text: str, stops: Seque
 
 
 class HFTarget:
-    """A local transformers model as a target; loads lazily, generates in left-padded batches."""
+    """A local transformers model as a target; loads lazily, generates in left-padded batches.
+
+    Each Request carries its own sampling settings; `params` (the run's) only enter the fingerprint.
+    A sample's `latency_s` is its share of its batch's wall time.
+    """
 
     cacheable = True
 
