@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -22,8 +24,8 @@ RUN_SCHEMA = "gradeloop.run/v1"
 Summary = tuple[list[float], list[float], int, int, int, int]
 
 
-def _summarise_outcomes(outcomes: Iterable[tuple[bool | None, float | None, str | None]]) -> Summary:
-    """A case's Summary from its samples' (passed, score, error_kind)."""
+def _summarise_outcomes(outcomes: Iterable[tuple[bool | int | None, float | None, str | None]]) -> Summary:
+    """A case's Summary from its samples' (passed, score, error_kind); passed may be stored 1/0."""
     passed: list[float] = []
     scores: list[float] = []
     n = target = grader = 0
@@ -116,13 +118,10 @@ def build_run_summary(store: Store, run_id: str) -> dict[str, Any]:
     """
     meta = _meta(store, run_id)
     cases = store.case_tags(run_id)
-    outcomes: dict[tuple[str, str], list[tuple[bool | None, float | None, str | None]]] = {
-        (c["suite"], c["id"]): [] for c in cases}
-    for suite, case_id, passed, score, kind in store.sample_outcomes(run_id):
-        found = outcomes.get((suite, case_id))
-        if found is not None:
-            found.append((passed, score, kind))
-    summaries = [_summarise_outcomes(outcomes[(c["suite"], c["id"])]) for c in cases]
+    # Samples come sorted by (suite, case_id): each case's samples are one consecutive group.
+    by_case = {key: _summarise_outcomes(row[2:] for row in rows)
+               for key, rows in groupby(store.sample_outcomes(run_id), key=itemgetter(0, 1))}
+    summaries = [by_case.get((c["suite"], c["id"])) or _summarise_outcomes(()) for c in cases]
     return _document(meta, run_id, cases, summaries)
 
 

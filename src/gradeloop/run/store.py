@@ -55,6 +55,10 @@ class SampleRow:
     cached: bool
 
 
+# json.dumps with default settings, minus its per-call argument checks (~0.5 µs on short values).
+_encode_json = json.JSONEncoder().encode
+
+
 class Store:
     """SQLite-backed store of runs, samples and the generation cache."""
 
@@ -113,11 +117,12 @@ class Store:
     # cases and samples -------------------------------------------------------------------
     def add_cases(self, run_id: str, rows: Iterable[tuple]) -> None:
         """rows: (suite, case_id, position, tags, parent, expect, input, reference[, metadata])."""
+        encode = _encode_json
         with self.db:
             self.db.executemany(
                 "INSERT OR IGNORE INTO cases VALUES (?,?,?,?,?,?,?,?,?,?)",
-                ((run_id, r[0], r[1], r[2], json.dumps(r[3]), r[4], r[5], json.dumps(r[6]), r[7],
-                  json.dumps(r[8]) if len(r) > 8 and r[8] else None) for r in rows))
+                ((run_id, r[0], r[1], r[2], "{}" if not r[3] else encode(r[3]), r[4], r[5], encode(r[6]), r[7],
+                  encode(r[8]) if len(r) > 8 and r[8] else None) for r in rows))
 
     def cases(self, run_id: str) -> list[dict[str, Any]]:
         rows = self.db.execute(
@@ -133,11 +138,11 @@ class Store:
             "SELECT suite, case_id, tags FROM cases WHERE run_id=? ORDER BY suite, position", (run_id,)).fetchall()
         return [{"suite": s, "id": c, "tags": {} if t == "{}" else json.loads(t)} for s, c, t in rows]
 
-    def sample_outcomes(self, run_id: str) -> list[tuple[str, str, bool | None, float | None, str | None]]:
-        """(suite, case_id, passed, score, error_kind) of every sample, in sample order."""
-        return [(s, c, None if p is None else bool(p), score, kind) for s, c, p, score, kind in self.db.execute(
+    def sample_outcomes(self, run_id: str) -> list[tuple[str, str, int | None, float | None, str | None]]:
+        """(suite, case_id, passed as 1/0/None, score, error_kind) of every sample, in sample order."""
+        return self.db.execute(
             "SELECT suite, case_id, passed, score, error_kind FROM samples WHERE run_id=? "
-            "ORDER BY suite, case_id, sample_index", (run_id,))]
+            "ORDER BY suite, case_id, sample_index", (run_id,)).fetchall()
 
     def done_keys(self, run_id: str) -> set[tuple[str, str, int]]:
         """(suite, case_id, sample_index) of every sample already stored for this run."""
