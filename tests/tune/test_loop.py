@@ -47,7 +47,8 @@ def test_guard_regression_is_rolled_back_and_registry_keeps_previous_adapter(wor
                      1, 0, workdir / "prev", loop.sampler(cfg.base))
     prev_id = loop.registry.save(previous.adapter_dir, cfg.name, {"parent": None, "strategy": "grpo"})
     kept_run = loop.evaluate(loop.spec_for(str(loop.registry.path(prev_id))))
-    state = {"kept_adapter": prev_id, "kept_path": str(loop.registry.path(prev_id)), "kept_run_id": kept_run["run_id"]}
+    state = {"kept_adapter": prev_id, "kept_path": str(loop.registry.path(prev_id)), "kept_run_id": kept_run["run_id"],
+             "baseline": {"run_id": kept_run["run_id"]}}
     entry = loop.iteration(1, state, kept_run)
     assert entry["kept"] is False
     assert any(r.startswith("guard regression") for r in entry["reasons"]), entry["reasons"]
@@ -68,7 +69,7 @@ def test_interrupted_tune_resumes_from_last_kept_adapter(workdir, tune_config, m
         return real_train(strategy, base, parent, cases, hp, steps, seed, out, sample)
 
     monkeypatch.setattr(loop_mod, "train", fake_train)
-    monkeypatch.setattr(TuneLoop, "gate", lambda self, kept, cand: (True, [], {}))  # keep whatever trains
+    monkeypatch.setattr(TuneLoop, "gate", lambda self, kept, cand, base: (True, [], {}))  # keep whatever trains
     with pytest.raises(KeyboardInterrupt):
         _loop(workdir, cfg_path).run()
     loop = _loop(workdir, cfg_path)

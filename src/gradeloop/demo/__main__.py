@@ -65,7 +65,7 @@ def main() -> int:
         (OUT / "eval.html").write_text(render_html(run), encoding="utf-8")
 
         console.rule("3/4 tuning (every iteration evaluated and gated)")
-        cfg, base_dir = load_tune_config(DEMO / "tune.yaml")
+        cfg, base_dir = load_tune_config(ROOT / "examples" / "tune" / "lockout-policy.yaml")
         cfg = cfg.model_copy(update={"base": spec})
         loop = TuneLoop(cfg, base_dir, store, AdapterRegistry(), log=lambda m: console.print(f"[dim]{m}[/dim]"))
         doc = loop.run()

@@ -143,14 +143,19 @@ class TuneLoop:
         tmp.replace(self.state_path)
 
     # the loop -------------------------------------------------------------------------------
-    def gate(self, kept_run: dict[str, Any], cand_run: dict[str, Any]) -> tuple[bool, list[str], dict[str, Any]]:
-        """Keep when no guard regresses significantly and the focus dev pass rate rises."""
+    def gate(self, kept_run: dict[str, Any], cand_run: dict[str, Any],
+             base_run: dict[str, Any]) -> tuple[bool, list[str], dict[str, Any]]:
+        """Keep when no guard is significantly worse than the *base model* and the focus dev pass rate rises.
+
+        Guards compare against the base, not the last kept state: small steps that each pass
+        could otherwise add up to a regression no single gate saw.
+        """
         g = self.cfg.gate
         reasons: list[str] = []
         detail: dict[str, Any] = {}
         if self.roles.guard:
             policy = GatePolicy(alpha=g.alpha, margin=g.margin, slices="none", min_slice_cases=2)
-            guard_cmp = compare_runs(_subset(kept_run, self.roles.names("guard")),
+            guard_cmp = compare_runs(_subset(base_run, self.roles.names("guard")),
                                      _subset(cand_run, self.roles.names("guard")), policy)
             detail["guard"] = {"verdict": guard_cmp["verdict"], "failing": guard_cmp["failing"]}
             if guard_cmp["verdict"] != "pass":
@@ -225,7 +230,8 @@ class TuneLoop:
         cand_id, cand_path = self.registry.stage(result.adapter_dir, cfg.name)
         cand_run = self.evaluate(self.spec_for(str(cand_path)))
         t2 = time.perf_counter()
-        keep, reasons, detail = self.gate(kept_run, cand_run)
+        base_run = build_run_json(self.store, state["baseline"]["run_id"])
+        keep, reasons, detail = self.gate(kept_run, cand_run, base_run)
         entry.update(self.snapshot(cand_run), gate=detail, reasons=reasons, kept=keep, examples=result.examples,
                      train_reward=result.train_reward, loss=result.loss, note=result.note,
                      wall_time_s={"train": t1 - t0, "eval": t2 - t1, "total": t2 - t0})
