@@ -76,6 +76,9 @@ def lines_with_bands(x: Sequence[float], series: dict[str, tuple[list[float], li
             for xi, yi, hollow in zip(x, mean, markers[name]):
                 if hollow:
                     ax.plot([xi], [yi], "x", color="#c33", markersize=9)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # iterations are whole numbers
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, loc="left")
