@@ -153,13 +153,17 @@ class TuneLoop:
         g = self.cfg.gate
         reasons: list[str] = []
         detail: dict[str, Any] = {}
-        if self.roles.guard:
-            policy = GatePolicy(alpha=g.alpha, margin=g.margin, slices="none", min_slice_cases=2)
-            guard_cmp = compare_runs(_subset(base_run, self.roles.names("guard")),
-                                     _subset(cand_run, self.roles.names("guard")), policy)
-            detail["guard"] = {"verdict": guard_cmp["verdict"], "failing": guard_cmp["failing"]}
-            if guard_cmp["verdict"] != "pass":
-                reasons.append("guard regression: " + ", ".join(guard_cmp["failing"]))
+        # Each guard suite is its own must-not-regress check, tested on its own at level α (no
+        # multiple-comparison correction: a missed regression ships, a false alarm only retrains).
+        policy = GatePolicy(alpha=g.alpha, margin=g.margin, slices="none", min_slice_cases=2)
+        detail["guard"] = {}
+        for suite in self.roles.guard:
+            cmp = compare_runs(_subset(base_run, {suite.name}), _subset(cand_run, {suite.name}), policy)
+            overall = cmp["overall"]
+            detail["guard"][suite.name] = {"diff": overall["diff"], "verdict": overall["verdict"]}
+            if overall["verdict"] == "regression":
+                reasons.append(f"guard regression: {suite.name} {overall['diff']['mean']:+.3f} vs the base model "
+                               f"(p={overall['p_value']:.3g})")
         focus_cmp = compare_runs(_subset(kept_run, self.roles.names("focus_dev")),
                                  _subset(cand_run, self.roles.names("focus_dev")),
                                  GatePolicy(alpha=g.alpha, margin=0.0, slices="none", min_slice_cases=2))
