@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
+from gradeloop.files import atomic_write_text
 from gradeloop.errors import InputError
 
 SCHEMA = "gradeloop.calibrator/v1"
@@ -49,11 +48,7 @@ class Calibrator:
 
     def save(self, path: str | Path) -> None:
         """Write the calibrator as JSON, atomically."""
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(self.as_dict(), fh, indent=2)
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps(self.as_dict(), indent=2))
 
     @classmethod
     def load(cls, path: str | Path) -> "Calibrator":

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from gradeloop.files import atomic_write_text
 from gradeloop.errors import InputError
 
 SCHEMA = "gradeloop.policy/v1"
@@ -88,10 +87,7 @@ class Policy:
             text = yaml.safe_dump(self.as_dict(), sort_keys=False)
         else:
             text = json.dumps(self.as_dict(), indent=2)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        atomic_write_text(path, text)
 
     @classmethod
     def load(cls, path: str | Path) -> "Policy":

@@ -9,6 +9,7 @@ import typer
 
 from gradeloop.cli.eval import STORE_OPT
 from gradeloop.errors import InputError
+from gradeloop.files import atomic_write_text
 from gradeloop.run.results import load_run
 
 
@@ -28,13 +29,6 @@ def load_document(ref: str, store: Optional[Path]) -> dict:
     return load_run(ref, store)
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
 def register(app: typer.Typer) -> None:
     @app.command("report")
     def report_cmd(
@@ -52,14 +46,14 @@ def register(app: typer.Typer) -> None:
         if not (html or markdown or md_out or junit):
             html = Path("report.html")
         if html:
-            _write(html, render_html(doc))
+            atomic_write_text(html, render_html(doc))
             print(f"wrote {html}")
         if markdown or md_out:
             text = render_markdown(doc)
             if md_out:
-                _write(md_out, text)
+                atomic_write_text(md_out, text)
             if markdown:
                 print(text)
         if junit:
-            _write(junit, render_junit(doc))
+            atomic_write_text(junit, render_junit(doc))
             print(f"wrote {junit}")

@@ -6,11 +6,10 @@ packs in the same format work with the same reports.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from gradeloop.files import atomic_write_text
 from gradeloop.errors import InputError
 from gradeloop.suite import Suite, load_suite
 
@@ -67,13 +66,4 @@ def export_pack(name: str, out: str | Path) -> Path:
         raise InputError("packs are YAML suites; give an output path ending in .yaml or .yml", file=str(target))
     if target.is_dir():
         raise InputError("output path is a folder; give a file name", file=str(target))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write_text(target, text)

@@ -5,14 +5,13 @@ Used by mutation and synthetic-data work; what is written loads back with the sa
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from gradeloop.errors import InputError
+from gradeloop.files import atomic_write_text
 from gradeloop.suite.model import Case, Suite, Thresholds
 from gradeloop.suite.version import case_dict, grader_dict
 
@@ -56,19 +55,6 @@ def case_document(case: Case) -> dict[str, Any]:
     return {k: v for k, v in case_dict(case).items() if v not in (None, {}, [])}
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    # Write beside the target and rename, so a crash never leaves half a suite behind.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def dump_suite(suite: Suite, path: str | Path) -> None:
     """Write `suite` to `path`: YAML for .yaml/.yml, JSONL (header line + one case per line) for .jsonl."""
     p = Path(path)
@@ -83,4 +69,4 @@ def dump_suite(suite: Suite, path: str | Path) -> None:
     else:
         raise InputError(f"cannot write suites as {ext or '(no extension)'!r}; use .yaml, .yml or .jsonl",
                          file=str(p))
-    _atomic_write(p, text)
+    atomic_write_text(p, text)

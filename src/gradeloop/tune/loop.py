@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from gradeloop.files import atomic_write_text
 from gradeloop.gate import GatePolicy, compare_runs
 from gradeloop.run import Engine, RunConfig, Store, build_run_json
 from gradeloop.run.results import metrics_for
@@ -138,9 +139,7 @@ class TuneLoop:
         return None
 
     def save_state(self, state: dict[str, Any]) -> None:
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2, default=str))
-        tmp.replace(self.state_path)
+        atomic_write_text(self.state_path, json.dumps(state, indent=2, default=str))
 
     # the loop -------------------------------------------------------------------------------
     def gate(self, kept_run: dict[str, Any], cand_run: dict[str, Any],

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gradeloop.errors import InputError
+from gradeloop.files import atomic_write_text
 
 DEFAULT_ADAPTERS = Path(".gradeloop") / "adapters"
 LINEAGE = "gradeloop-adapter.json"
@@ -54,9 +55,7 @@ class AdapterRegistry:
         """Register a staged adapter with its lineage (atomically) and make it HEAD of its line."""
         folder = self.root / adapter_id
         record = {**lineage, "id": adapter_id, "name": name, "hash": adapter_hash(folder), "created": time.time()}
-        tmp = folder / (LINEAGE + ".tmp")
-        tmp.write_text(json.dumps(record, indent=2, default=str))
-        os.replace(tmp, folder / LINEAGE)
+        atomic_write_text(folder / LINEAGE, json.dumps(record, indent=2, default=str))
         self.set_head(name, adapter_id)
         return adapter_id
 
@@ -92,10 +91,7 @@ class AdapterRegistry:
         return f.read_text().strip() or None if f.is_file() else None
 
     def set_head(self, name: str, adapter_id: str | None) -> None:
-        f = self.root / f"HEAD-{name}"
-        tmp = f.with_suffix(".tmp")
-        tmp.write_text(adapter_id or "")
-        os.replace(tmp, f)
+        atomic_write_text(self.root / f"HEAD-{name}", adapter_id or "")
 
     def rollback(self, name: str) -> str | None:
         """Point HEAD at the current adapter's parent (None: back to the base model)."""

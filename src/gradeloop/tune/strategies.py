@@ -10,11 +10,10 @@ that silently trains nothing); the loop's tests check that an iteration changes 
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping
 
 from gradeloop.errors import InputError
 from gradeloop.tune.config import Hyperparameters

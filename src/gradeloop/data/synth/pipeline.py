@@ -7,13 +7,12 @@ its lineage edges point at the exact seed-suite and pool versions it came from.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from gradeloop.files import atomic_open
 from gradeloop.data.contam import ContamParams, Hit, refuse_contaminated, scan_contamination
 from gradeloop.data.holdout import HoldoutError, assert_trainable
 from gradeloop.data.readers import TrainDoc
@@ -111,24 +110,17 @@ def _scan_pool(pool: Path, purpose: str, slice_by: Sequence[str]) -> Counter[str
 
 def _write_jsonl(path: Path, pool: Path | None, rows: Iterable[SynthRow]) -> int:
     """Write pool lines (verbatim) then synthetic rows, atomically; returns the row count."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     count = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            if pool is not None:
-                with pool.open("r", encoding="utf-8") as src:
-                    for line in src:
-                        if line.strip():
-                            out.write(line if line.endswith("\n") else line + "\n")
-                            count += 1
-            for row in rows:
-                out.write(json.dumps(row.as_dict(), ensure_ascii=False) + "\n")
-                count += 1
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as out:
+        if pool is not None:
+            with pool.open("r", encoding="utf-8") as src:
+                for line in src:
+                    if line.strip():
+                        out.write(line if line.endswith("\n") else line + "\n")
+                        count += 1
+        for row in rows:
+            out.write(json.dumps(row.as_dict(), ensure_ascii=False) + "\n")
+            count += 1
     return count
 
 
