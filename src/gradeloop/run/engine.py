@@ -252,7 +252,7 @@ class Engine:
             signals = dict(g.signals)
             if g.logprobs:
                 signals.update(_logprob_signals(g.logprobs))
-            usage = None if g.usage is None else json.dumps(dict(g.usage))
+            usage = json.dumps(dict(g.usage)) if g.usage else None
             logprobs = None if g.logprobs is None else json.dumps(g.logprobs)
             if g.error is not None or g.output is None:
                 outcome.target_errors += 1
