@@ -7,13 +7,13 @@ derived ones are added next to them in each sample's `signals`.
 from __future__ import annotations
 
 import copy
-import importlib
 import math
 from typing import Any, Callable, Mapping
 
 from gradeloop.calibrate.agreement import Equivalence, agreement
 from gradeloop.calibrate.dataset import is_errored, run_cases
 from gradeloop.errors import InputError
+from gradeloop.plugins import load_callable
 
 CustomSignal = Callable[[dict, dict], float]
 
@@ -119,14 +119,6 @@ def compute_signals(run: dict, *, equivalence: Equivalence | None = None,
 def load_custom_signal(spec: str) -> tuple[str, CustomSignal]:
     """Parse `name=module:function` and import the function (the user's own code, as with py: targets)."""
     name, eq, target = spec.partition("=")
-    module_name, colon, attr = target.partition(":")
-    if not eq or not colon or not name.strip() or not module_name or not attr:
+    if not eq or not name.strip():
         raise InputError(f"expected name=module:function, got {spec!r}", field="--custom-signal")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise InputError(f"cannot import {module_name!r}: {exc}", field="--custom-signal") from None
-    fn = getattr(module, attr, None)
-    if not callable(fn):
-        raise InputError(f"{module_name!r} has no function {attr!r}", field="--custom-signal")
-    return name.strip(), fn
+    return name.strip(), load_callable(target, field="--custom-signal", usage="name=module:function")

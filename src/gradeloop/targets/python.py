@@ -8,31 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib
 import inspect
-import sys
 import time
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from gradeloop.errors import InputError
+from gradeloop.plugins import load_callable
 from gradeloop.targets.base import Generation, Request
 
 
 def _resolve(ref: str) -> Callable[..., Any]:
-    module_name, _, attr = ref.rpartition(":")
-    if not module_name or not attr:
-        raise InputError(f"expected py:module:function, got py:{ref}", field="target")
-    if str(Path.cwd()) not in sys.path:
-        sys.path.insert(0, str(Path.cwd()))  # let users name modules of their own project
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise InputError(f"cannot import module {module_name!r}: {exc}", field="target") from None
-    fn = getattr(module, attr, None)
-    if not callable(fn):
-        raise InputError(f"{module_name!r} has no callable {attr!r}", field="target")
-    return fn
+    return load_callable(ref, field="target", usage="py:module:function")
 
 
 def _to_generation(value: Any, latency: float) -> Generation:

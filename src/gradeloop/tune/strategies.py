@@ -64,6 +64,15 @@ def _common_args(out: Path, steps: int, hp: Hyperparameters, seed: int) -> dict[
                 seed=seed, disable_tqdm=True, lr_scheduler_type="constant")
 
 
+def _fit(trainer: Any, model: Any, out: Path) -> float:
+    """Train, save the adapter under `out/adapter`, return the training wall time."""
+    start = time.perf_counter()
+    trainer.train()
+    wall = time.perf_counter() - start
+    model.save_pretrained(out / "adapter")
+    return wall
+
+
 def _history(trainer: Any, key: str) -> list[float]:
     return [float(h[key]) for h in trainer.state.log_history if key in h]
 
@@ -81,10 +90,7 @@ def train_grpo(base: str, parent: Path | None, cases: Mapping[str, GradedCase], 
                       temperature=hp.temperature, beta=hp.beta)
     trainer = GRPOTrainer(model=model, reward_funcs=[reward_function(cases)], args=args,
                           train_dataset=Dataset.from_list(rows), processing_class=tok)
-    start = time.perf_counter()
-    trainer.train()
-    wall = time.perf_counter() - start
-    model.save_pretrained(out / "adapter")
+    wall = _fit(trainer, model, out)
     return TrainResult(out / "adapter", steps, wall, len(rows), _history(trainer, "reward"), _history(trainer, "loss"))
 
 
@@ -101,10 +107,7 @@ def train_rs_sft(base: str, parent: Path | None, cases: Mapping[str, GradedCase]
     model, tok = load_trainable(base, parent, hp)
     args = SFTConfig(**_common_args(out / "trainer", steps, hp, seed), per_device_train_batch_size=hp.batch_size)
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok)
-    start = time.perf_counter()
-    trainer.train()
-    wall = time.perf_counter() - start
-    model.save_pretrained(out / "adapter")
+    wall = _fit(trainer, model, out)
     return TrainResult(out / "adapter", steps, wall, len(rows), [], _history(trainer, "loss"),
                        note=f"kept {len(kept)} passing samples")
 
@@ -125,10 +128,7 @@ def train_dpo(base: str, parent: Path | None, cases: Mapping[str, GradedCase], h
                      beta=hp.beta)
     trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=Dataset.from_list(rows),
                          processing_class=tok)
-    start = time.perf_counter()
-    trainer.train()
-    wall = time.perf_counter() - start
-    model.save_pretrained(out / "adapter")
+    wall = _fit(trainer, model, out)
     return TrainResult(out / "adapter", steps, wall, len(rows), [], _history(trainer, "loss"),
                        note=f"{len(pairs)} preference pairs")
 
