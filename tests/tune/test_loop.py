@@ -89,3 +89,28 @@ def test_interrupted_tune_resumes_from_last_kept_adapter(workdir, tune_config, m
     assert "pw-train" in up and "pw-hold" not in up
     # the final run is a real run in the store
     assert build_run_json(loop.store, doc["final"]["run_id"])["target"]["spec"].endswith(doc["final"]["adapter_path"])
+
+
+@pytest.mark.parametrize("strategy", ["rs-sft", "dpo"])
+def test_sampling_strategies_train_an_adapter_from_graded_samples(workdir, tune_config, strategy):
+    from gradeloop.tune.signals import Scored
+    from gradeloop.tune.strategies import NoSignal
+
+    loop = _loop(workdir, tune_config(learning_rate=1e-2, steps=2))
+    cfg = loop.cfg
+    hp = cfg.hyperparameters.model_copy(update={"batch_size": 4})
+    sampled = loop.sampler(cfg.base)(4)  # real samples of the micro model, graded by the suite's graders
+    assert sampled and all(isinstance(s, Scored) for s in sampled)
+    # the micro model rarely says "password": make sure every case has a pass and a fail to learn from
+    forced = sampled + [Scored(cid, "reset your password here", True, 1.0) for cid in loop.cases] + \
+        [Scored(cid, "no idea", False, 0.0) for cid in loop.cases]
+    try:
+        result = train(strategy, cfg.base, None, loop.cases, hp, 2, 0, workdir / strategy, lambda k: forced)
+    except NoSignal as exc:  # pragma: no cover - the forced samples always give signal
+        pytest.fail(str(exc))
+    weights = _weights(result.adapter_dir)
+    assert weights and any(float(abs(v).sum()) > 0 for k, v in weights.items() if "lora_B" in k)
+    assert result.examples >= len(loop.cases) and len(result.loss) == 2
+    with pytest.raises(NoSignal):
+        train(strategy, cfg.base, None, loop.cases, hp, 1, 0, workdir / "none",
+              lambda k: [Scored(cid, "x", None, None) for cid in loop.cases])
