@@ -235,6 +235,7 @@ class TuneLoop:
         t2 = time.perf_counter()
         base_run = build_run_json(self.store, state["baseline"]["run_id"])
         keep, reasons, detail = self.gate(kept_run, cand_run, base_run)
+        detail["verdict"] = "pass" if keep else "fail"
         entry.update(self.snapshot(cand_run), gate=detail, reasons=reasons, kept=keep, examples=result.examples,
                      train_reward=result.train_reward, loss=result.loss, note=result.note,
                      wall_time_s={"train": t1 - t0, "eval": t2 - t1, "total": t2 - t0})
