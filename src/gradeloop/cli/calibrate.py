@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gradeloop.cli.eval import STORE_OPT, write_json
+from gradeloop.cli.common import STORE_OPT, write_json
 from gradeloop.errors import InputError
 
 

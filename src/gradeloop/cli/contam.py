@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
         report = scan_contamination(list(train), list(against), params=params, fields=field or None,
                                     workers=workers)
         if json_out:
-            from gradeloop.cli.eval import write_json
+            from gradeloop.cli.common import write_json
 
             write_json(json_out, report.as_dict())
         for hit in report.hits[:show]:

@@ -3,34 +3,19 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 import typer
 from rich.console import Console
 
+from gradeloop.cli.common import STORE_OPT, open_store, write_json
 from gradeloop.errors import InputError
-from gradeloop.run import DEFAULT_STORE, Engine, RunConfig, Store, build_run_json, threshold_failures
-from gradeloop.run.results import build_run_summary, iter_case_rows, load_run, resolve_run_id
-from gradeloop.suite import load_suites
-from gradeloop.targets import SamplingParams, load_target
 
-STORE_OPT = typer.Option(None, "--store", help="Results store (SQLite); default .gradeloop/gradeloop.db")
-
-
-def _store(path: Optional[Path]) -> Store:
-    return Store(path or Path(os.environ.get("GRADELOOP_STORE", DEFAULT_STORE)))
-
-
-def write_json(path: Path, data: dict) -> None:
-    """Atomic write: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
+if TYPE_CHECKING:
+    from gradeloop.run import Store
 
 
 @contextmanager
@@ -58,6 +43,10 @@ def run_suites(suite_paths: list[Path], target_spec: str, *, samples: int = 1, s
 
     With `full=False` it is the run summary (no `cases`, no `graders`): enough for tables and thresholds.
     """
+    from gradeloop.run import Engine, RunConfig
+    from gradeloop.run.results import build_run_json, build_run_summary
+    from gradeloop.suite import load_suites
+    from gradeloop.targets import SamplingParams, load_target
     from gradeloop.targets.judge import judge_factory
 
     with lean_gc():
@@ -105,7 +94,7 @@ def register(app: typer.Typer) -> None:
         """Evaluate a target on suites; exit 1 when a suite threshold fails."""
         from gradeloop.report.terminal import render_run
 
-        st = _store(store)
+        st = open_store(store)
         try:
             run = run_suites(suites, target, samples=samples, seed=seed, concurrency=concurrency,
                              temperature=temperature, max_tokens=max_tokens, store=st, use_cache=not no_cache,
@@ -116,6 +105,8 @@ def register(app: typer.Typer) -> None:
             write_json(json_out, run)
         if not quiet:
             render_run(run, Console())
+        from gradeloop.run.results import threshold_failures
+
         failed = threshold_failures(run)
         if failed:
             Console(stderr=True).print(f"[red]threshold failed:[/red] {', '.join(failed)}")
@@ -127,6 +118,7 @@ def register(app: typer.Typer) -> None:
                  json_out: Optional[Path] = typer.Option(None, "--json")) -> None:
         """Show a stored run's tables."""
         from gradeloop.report.terminal import render_run
+        from gradeloop.run.results import load_run
 
         data = load_run(run, store)
         if json_out:
@@ -136,7 +128,7 @@ def register(app: typer.Typer) -> None:
     @app.command("runs")
     def runs_cmd(store: Optional[Path] = STORE_OPT, limit: int = typer.Option(20, "--limit")) -> None:
         """List stored runs, newest first."""
-        st = _store(store)
+        st = open_store(store)
         try:
             for m in st.list_runs(limit):
                 names = ",".join(s["name"] for s in m["suites"])
@@ -150,6 +142,8 @@ def register(app: typer.Typer) -> None:
                    out: Optional[Path] = typer.Option(None, "--out", help="Output file (default: RUN.FORMAT)"),
                    store: Optional[Path] = STORE_OPT) -> None:
         """Export one row per sample as JSONL or Parquet."""
+        from gradeloop.run.results import iter_case_rows, load_run
+
         data = load_run(run, store)
         rows = list(iter_case_rows(data))
         out = out or Path(f"{data['run_id']}.{fmt}")
@@ -180,8 +174,10 @@ def register(app: typer.Typer) -> None:
         from gradeloop.run.regrade import regrade
         from gradeloop.targets.judge import judge_factory
 
-        st = _store(store)
+        st = open_store(store)
         try:
+            from gradeloop.run.results import build_run_json, resolve_run_id
+
             new_id = regrade(st, resolve_run_id(st, run), judge_factory=judge_factory)
             data = build_run_json(st, new_id)
         finally:
@@ -197,7 +193,7 @@ def register(app: typer.Typer) -> None:
     @cache_app.command("stats")
     def cache_stats(store: Optional[Path] = STORE_OPT) -> None:
         """Entries and size of the generation cache."""
-        st = _store(store)
+        st = open_store(store)
         try:
             print(json.dumps(st.cache_stats(), indent=2))
         finally:
@@ -206,7 +202,7 @@ def register(app: typer.Typer) -> None:
     @cache_app.command("clear")
     def cache_clear(store: Optional[Path] = STORE_OPT) -> None:
         """Delete every cached generation."""
-        st = _store(store)
+        st = open_store(store)
         try:
             print(f"cleared {st.cache_clear()} cached generations")
         finally:

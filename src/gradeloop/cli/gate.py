@@ -8,10 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gradeloop.cli.eval import STORE_OPT, _store, write_json
-from gradeloop.gate import compare_runs, load_policy, plan
+from gradeloop.cli.common import STORE_OPT, open_store, write_json
 from gradeloop.report.terminal import fmt_estimate
-from gradeloop.run.results import load_run
 
 _STYLE = {"regression": "red", "improvement": "green", "untested": "dim"}
 
@@ -51,6 +49,9 @@ def register(app: typer.Typer) -> None:
         store: Optional[Path] = STORE_OPT,
     ) -> None:
         """Paired comparison of two runs per slice and grader; exit 1 when the gate fails."""
+        from gradeloop.gate import compare_runs, load_policy
+        from gradeloop.run.results import load_run
+
         pol = load_policy(policy)
         cmp = compare_runs(load_run(baseline, store), load_run(candidate, store), pol)
         if json_out:
@@ -80,6 +81,8 @@ def register(app: typer.Typer) -> None:
         from gradeloop.targets import SamplingParams, load_target
         from gradeloop.targets.judge import judge_factory
 
+        from gradeloop.run.results import load_run
+
         base = load_run(baseline, store)
         suite_objs = load_suites([str(p) for p in suites])
         params = SamplingParams(**base.get("config", {}).get("params", {})) if base.get("config") else SamplingParams()
@@ -89,7 +92,7 @@ def register(app: typer.Typer) -> None:
         config = RunConfig(samples=int(base.get("samples_per_case", 1)), seed=seed, concurrency=concurrency,
                            params=params)
         console = Console()
-        st = _store(store)
+        st = open_store(store)
         try:
             result = sequential_gate(base, suite_objs, tgt, st, alpha=alpha, margin=margin, effect=effect,
                                      round_size=round_size, seed=seed, config=config, judge_factory=judge_factory,
@@ -119,6 +122,9 @@ def register(app: typer.Typer) -> None:
         store: Optional[Path] = STORE_OPT,
     ) -> None:
         """How many cases × samples detect a regression of --effect at --alpha and --power."""
+        from gradeloop.gate import plan
+        from gradeloop.run.results import load_run
+
         cand = load_run(candidate, store) if candidate else None
         result = plan(load_run(baseline, store), effect, alpha=alpha, power=power, candidate=cand)
         if json_out:

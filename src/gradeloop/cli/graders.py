@@ -10,7 +10,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from gradeloop.errors import InputError
-from gradeloop.graders import grader_docs
 
 
 def _default(p: dict[str, Any]) -> str:
@@ -50,6 +49,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the registry as JSON"),
     ) -> None:
         """List the grader types a suite can use, with their parameters."""
+        from gradeloop.graders import grader_docs
+
         docs = grader_docs()
         if names:
             known = {d["name"] for d in docs}

@@ -9,8 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from gradeloop.cli.eval import STORE_OPT, write_json
-from gradeloop.monitor import load_monitor_config, run_monitor
+from gradeloop.cli.common import STORE_OPT, write_json
 from gradeloop.report.terminal import fmt_estimate
 
 _RATES = ("pass_rate", "refusal_rate", "error_rate", "latency_s")
@@ -63,6 +62,7 @@ def register(app: typer.Typer) -> None:
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No tables; the summary line only"),
     ) -> None:
         """Score logged traffic per window: rates, drift vs the baseline, alerts; exit 1 when an alert fires."""
+        from gradeloop.monitor import load_monitor_config, run_monitor
         from gradeloop.targets.judge import judge_factory
 
         cfg = load_monitor_config(config)

@@ -7,10 +7,9 @@ from typing import Optional
 
 import typer
 
-from gradeloop.cli.eval import STORE_OPT
+from gradeloop.cli.common import STORE_OPT
 from gradeloop.errors import InputError
 from gradeloop.files import atomic_write_text
-from gradeloop.run.results import load_run
 
 
 def load_document(ref: str, store: Optional[Path]) -> dict:
@@ -26,6 +25,8 @@ def load_document(ref: str, store: Optional[Path]) -> dict:
         if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith("gradeloop."):
             raise InputError("not a gradeloop document (no gradeloop schema)", file=ref, field="schema")
         return doc
+    from gradeloop.run.results import load_run
+
     return load_run(ref, store)
 
 

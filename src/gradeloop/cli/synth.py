@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
             reg.close()
         p = result.provenance
         if json_out:
-            from gradeloop.cli.eval import write_json
+            from gradeloop.cli.common import write_json
 
             write_json(json_out, {"id": result.record.id, "output": str(result.output), "rows": result.rows, **p})
         console = Console()

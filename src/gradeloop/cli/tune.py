@@ -3,17 +3,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from gradeloop.cli.eval import STORE_OPT, _store, write_json
+from gradeloop.cli.common import STORE_OPT, open_store, write_json
 from gradeloop.report.terminal import fmt_estimate
-from gradeloop.tune.registry import DEFAULT_ADAPTERS, AdapterRegistry
 
-ADAPTERS_OPT = typer.Option(DEFAULT_ADAPTERS, "--adapters", help="Adapter registry folder")
+if TYPE_CHECKING:
+    from gradeloop.tune.registry import AdapterRegistry
+
+ADAPTERS_OPT = typer.Option(None, "--adapters", help="Adapter registry folder (default .gradeloop/adapters)")
+
+
+def _registry(path: Optional[Path]) -> "AdapterRegistry":
+    from gradeloop.tune.registry import DEFAULT_ADAPTERS, AdapterRegistry
+
+    return AdapterRegistry(path or DEFAULT_ADAPTERS)
 
 
 def render_tune(doc: dict, console: Console) -> None:
@@ -45,7 +53,7 @@ def register(app: typer.Typer) -> None:
         config: Path = typer.Argument(..., help="Tune config YAML"),
         json_out: Optional[Path] = typer.Option(None, "--json", help="Write the tune JSON here"),
         store: Optional[Path] = STORE_OPT,
-        adapters: Path = ADAPTERS_OPT,
+        adapters: Optional[Path] = ADAPTERS_OPT,
     ) -> None:
         """Tune a model iteration by iteration; each iteration is evaluated and gated, kept or rolled back."""
         from gradeloop.tune.config import load_tune_config
@@ -53,9 +61,9 @@ def register(app: typer.Typer) -> None:
 
         cfg, base_dir = load_tune_config(config)
         console = Console()
-        st = _store(store)
+        st = open_store(store)
         try:
-            loop = TuneLoop(cfg, base_dir, st, AdapterRegistry(adapters), log=lambda m: console.print(f"[dim]{m}[/dim]"))
+            loop = TuneLoop(cfg, base_dir, st, _registry(adapters), log=lambda m: console.print(f"[dim]{m}[/dim]"))
             doc = loop.run()
             write_json(loop.dir / "tune.json", doc)
         finally:
@@ -68,9 +76,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(adapters_app, name="adapters")
 
     @adapters_app.command("list")
-    def list_cmd(adapters: Path = ADAPTERS_OPT) -> None:
+    def list_cmd(adapters: Optional[Path] = ADAPTERS_OPT) -> None:
         """Every kept adapter, oldest first; * marks the current one of its line."""
-        reg = AdapterRegistry(adapters)
+        reg = _registry(adapters)
         for rec in reg.list():
             mark = "*" if reg.head(rec["name"]) == rec["id"] else " "
             focus = rec.get("metrics", {}).get("focus") or {}
@@ -78,20 +86,20 @@ def register(app: typer.Typer) -> None:
                   f"focus={focus.get('mean', float('nan')):.3f}")
 
     @adapters_app.command("show")
-    def show_cmd(adapter_id: str, adapters: Path = ADAPTERS_OPT) -> None:
+    def show_cmd(adapter_id: str, adapters: Optional[Path] = ADAPTERS_OPT) -> None:
         """An adapter's lineage: base, parent, data versions, strategy, hyperparameters, metrics."""
-        reg = AdapterRegistry(adapters)
+        reg = _registry(adapters)
         print(json.dumps({**reg.show(adapter_id), "path": str(reg.path(adapter_id)),
                           "target": f"hf:{reg.show(adapter_id)['base'].removeprefix('hf:')}+adapter="
                                     f"{reg.path(adapter_id)}"}, indent=2))
 
     @adapters_app.command("diff")
-    def diff_cmd(a: str, b: str, adapters: Path = ADAPTERS_OPT) -> None:
+    def diff_cmd(a: str, b: str, adapters: Optional[Path] = ADAPTERS_OPT) -> None:
         """What differs between two adapters (lineage fields and weight distance)."""
-        print(json.dumps(AdapterRegistry(adapters).diff(a, b), indent=2, default=str))
+        print(json.dumps(_registry(adapters).diff(a, b), indent=2, default=str))
 
     @adapters_app.command("rollback")
-    def rollback_cmd(name: str, adapters: Path = ADAPTERS_OPT) -> None:
+    def rollback_cmd(name: str, adapters: Optional[Path] = ADAPTERS_OPT) -> None:
         """Point a tuning line back at the current adapter's parent."""
-        parent = AdapterRegistry(adapters).rollback(name)
+        parent = _registry(adapters).rollback(name)
         print(f"{name} now at {parent or '(base model)'}")

@@ -25,7 +25,8 @@ OUT = Path(".gradeloop") / "demo"
 def main() -> int:
     from rich.console import Console
 
-    from gradeloop.cli.eval import run_suites, write_json
+    from gradeloop.cli.common import write_json
+    from gradeloop.cli.eval import run_suites
     from gradeloop.cli.tune import render_tune
     from gradeloop.demo.model import ensure_tiny_model
     from gradeloop.errors import InputError
