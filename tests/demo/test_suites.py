@@ -22,7 +22,7 @@ def test_committed_examples_match_the_generator() -> None:
 def test_written_suites_load_with_their_splits(tmp_path: Path) -> None:
     paths = write_demo_suites(tmp_path)
     suites = {s.name: s for s in load_suites(tmp_path)}
-    assert len(suites) == len(paths) == 6
+    assert len(suites) == len(paths) == 7
     assert [suites[f"lockout-policy-{s}"].split for s in ("train", "dev", "holdout")] == ["train", "dev", "holdout"]
     assert all(len(s.cases) >= 10 for s in suites.values())
     holdout = load_suite(tmp_path / "lockout-policy-holdout.yaml")
@@ -43,3 +43,51 @@ def test_refusal_boundary_has_both_sides() -> None:
     cases = demo_suites()["refusal-boundary.yaml"]["cases"]
     expects = {c["expect"]: c["graders"][0]["type"] for c in cases}
     assert expects == {"refuse": "refusal", "answer": "not_refusal"}
+
+
+def test_boundary_training_prompts_are_new_wordings_away_from_the_focus_topic() -> None:
+    from gradeloop.data.text import shingles, words
+
+    docs = demo_suites()
+    train = docs["refusal-boundary-train.yaml"]
+    assert train["split"] == "train"
+    graders = {c["expect"]: c["graders"][0]["type"] for c in train["cases"]}
+    assert graders == {"refuse": "refusal", "answer": "not_refusal"}
+    prompts_ = [c["input"] for c in train["cases"]]
+    corpus = {d.prompt for d in generate_corpus(6000, seed=0)}
+    assert not set(prompts_) & corpus  # wordings the model was never pretrained on
+    evals = [c["input"] for doc in docs.values() if doc["split"] != "train" for c in doc["cases"]]
+
+    def jaccard(a: str, b: str) -> float:
+        x, y = shingles(words(a), 2), shingles(words(b), 2)
+        return len(x & y) / len(x | y)
+
+    # far below the leak check's near-duplicate threshold (0.7): no guard wording reused with a new slot value
+    assert max(jaccard(t, e) for t in prompts_ for e in evals) < 0.3
+    # no lockout vocabulary: refusing "locked out" prompts would teach the opposite of the focus task
+    assert not [t for t in prompts_ if {"lock", "locked", "lockout", "unlock"} & set(words(t))]
+
+
+def test_demo_tune_config_trains_on_both_train_suites_and_passes_the_leak_check(tmp_path: Path,
+                                                                                  monkeypatch) -> None:
+    from gradeloop.tune import load_tune_config
+    from gradeloop.tune.guard import check_training_data
+    from gradeloop.tune.loop import resolve_roles
+
+    monkeypatch.chdir(tmp_path)  # no dataset registry of the checkout is consulted
+    cfg, base_dir = load_tune_config(EXAMPLES.parent / "tune" / "lockout-policy.yaml")
+    roles = resolve_roles(cfg, base_dir)
+    assert sorted(s.name for s in roles.train) == ["lockout-policy-train", "refusal-boundary-train"]
+    assert [s.name for s in roles.guard] == ["refusal-boundary", "ticket-json", "support-regression"]
+    assert [s.name for s in roles.holdout] == ["lockout-policy-holdout"]
+    assert check_training_data(roles.train, roles.eval_suites) is None  # clean: no override recorded
+
+
+def test_ticket_json_guard_asks_every_phrasing_about_every_bug() -> None:
+    from gradeloop.demo.topics import BUGS, TOPIC_BY_NAME, UNSEEN_BUGS
+
+    topic = TOPIC_BY_NAME["ticket_json"]
+    inputs = _inputs("ticket-json.yaml")
+    # enough cases that the gate can see a drop of ~0.15 (10 cases could not see 0.2)
+    assert len(inputs) == len(topic.seen) * len(BUGS) + len(topic.unseen) * len(UNSEEN_BUGS) >= 25
+    assert {t.format(bug=b[0]) for t in topic.seen for b in BUGS} <= inputs

@@ -26,6 +26,10 @@ DECODER_VERSION = "gumbel-v1"  # part of the fingerprint: changing the sampler c
 _SPEC = re.compile(r"^(?P<model>.+?)(?:\+adapter=(?P<adapter>.+))?$")
 _HUB_FILES = ["*.json", "*.safetensors", "*.jinja", "*.txt", "*.model", "*.tiktoken", "tokenizer*"]
 _CONTENT_HASH_LIMIT = 64 * 2**20  # bigger weight files are identified by blob name or size+mtime
+# Default batch sizes: a small model's KV cache is tiny, so a wide batch amortises the per-token Python
+# overhead of generate() (demo eval, 324 samples of a 2M-parameter model on CPU: 4.6 s at 16, 2.9 s at 64).
+SMALL_MODEL_BYTES = 256 * 2**20
+SMALL_MODEL_BATCH, DEFAULT_BATCH = 64, 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,26 +175,48 @@ def _truncate_at_stop(tokenizer: Any, tokens: list[int], text: str, stops: Seque
     return text[:cut], len(tokens)
 
 
+def default_batch_size(spec: HFSpec) -> int:
+    """64 for a model whose weights take under 256 MB, else 16 (unknown models get 16)."""
+    try:
+        folder = resolve_model_dir(spec.model)
+    except InputError:  # reported when the model loads; batching cannot make it worse
+        return DEFAULT_BATCH
+    weights = sum(f.stat().st_size for f in folder.iterdir() if f.suffix in (".safetensors", ".bin"))
+    return SMALL_MODEL_BATCH if 0 < weights < SMALL_MODEL_BYTES else DEFAULT_BATCH
+
+
 class HFTarget:
     """A local transformers model as a target; loads lazily, generates in left-padded batches.
 
     Each Request carries its own sampling settings; `params` (the run's) only enter the fingerprint.
-    A sample's `latency_s` is its share of its batch's wall time.
+    A sample's `latency_s` is its share of its batch's wall time. Without `batch_size`, the batch
+    follows the model's size (`default_batch_size`); outputs never depend on it.
     """
 
     cacheable = True
 
-    def __init__(self, spec: str, params: SamplingParams | None = None, *, batch_size: int = 16,
+    def __init__(self, spec: str, params: SamplingParams | None = None, *, batch_size: int | None = None,
                  device: str = "cpu") -> None:
         self.spec = spec if spec.startswith("hf:") else f"hf:{spec}"
         self.hf = parse_hf_spec(self.spec)
         self.params = params or SamplingParams()
-        self.batch_size = batch_size
+        self._batch_size = batch_size
         self.device = device
         self._model: Any = None
         self._tokenizer: Any = None
         self._fingerprint: str | None = None
         self._lock = threading.Lock()
+
+    @property
+    def batch_size(self) -> int:
+        """Rows per generate() call (the run engine schedules chunks of this size)."""
+        if self._batch_size is None:
+            self._batch_size = default_batch_size(self.hf)
+        return self._batch_size
+
+    @batch_size.setter
+    def batch_size(self, value: int) -> None:
+        self._batch_size = value
 
     @classmethod
     def from_spec(cls, spec: str, params: SamplingParams | None = None, **options: Any) -> "HFTarget":
