@@ -4,7 +4,8 @@
 2. evaluate it on the demo suites, plus a mutated copy of the dev suite, 4 samples per case:
    pass rates with intervals, robustness per mutation operator, calibration of its own
    token log-probabilities and self-consistency;
-3. tune it (GRPO on the train split, every iteration gated on the dev split and the guards);
+3. tune it (GRPO on the lockout train split plus refusal-boundary training prompts, every
+   iteration gated on the dev split and on each guard against the base model);
 4. print the before/after on the *holdout* split (phrasings never trained on) with its
    interval, the guard changes, and write the HTML reports.
 """
