@@ -64,3 +64,44 @@ def test_normalized_match():
     assert not grade("normalized_match", "Parisian food", value="Paris", contains=True).passed
     assert bad("normalized_match").field == "grader"
     assert bad("normalized_match", values=[]).field == "grader"
+
+
+@pytest.mark.parametrize("reference, output, passed", [
+    ("A", "", False), ("A", "The", False), ("A", "?", False), ("A", "A", True), ("A", "a.", True),
+    ("the", "The", True), ("the", "", False), ("the", "a", False),
+    ("-", "-", True), ("-", "", False), ("-", "?", False),
+    ("Paris", "the Paris!", True),  # ordinary answers keep SQuAD's normalisation
+])
+def test_normalized_match_reference_that_normalises_to_nothing(reference, output, passed):
+    assert grade("normalized_match", output, value=reference).passed is passed
+
+
+def test_normalized_match_contains_option_letter():
+    assert grade("normalized_match", "The answer is A", value="A", contains=True).passed
+    assert not grade("normalized_match", "The answer is B", value="A", contains=True).passed
+    assert grade("normalized_match", "Answer: (B)", values=["A", "B"], contains=True).passed
+
+
+def test_normalized_match_rejects_an_empty_answer():
+    assert "must not be empty" in bad("normalized_match", value="  ").message
+
+
+def test_regex_catastrophic_pattern_on_90_chars_is_bounded():
+    # The pattern of the issue finishes (the regex engine does not backtrack on it) ...
+    g = grade("regex", "a" * 89 + "!", pattern=r"^(\w+\s?)*$")
+    assert g.error is None and not g.passed
+    # ... and one that does backtrack ends in a grader error at the time limit, never a verdict.
+    g = grade("regex", "a" * 89 + "!", pattern=r"^(\w|\w\w)*$", timeout=0.05)
+    assert g.error is not None and "timed out" in g.error and not g.passed
+    g = grade("regex", "a" * 89 + "!", pattern=r"^(\w|\w\w)*$", negate=True, timeout=0.05)
+    assert g.error is not None and not g.passed  # negation cannot turn a timeout into a pass
+
+
+def test_regex_timeout_error_is_recorded_by_the_run_engine():
+    from gradeloop.run.engine import grade_output
+    from gradeloop.graders import build_grader
+    from tests.graders.helpers import CASE, spec
+
+    grader = build_grader(spec("regex", pattern=r"^(\w|\w\w)*$", timeout=0.05), CASE)
+    passed, score, grades, error, _ = grade_output(CASE, [grader], "a" * 89 + "!")
+    assert passed is None and score is None and "timed out" in grades[0]["error"]

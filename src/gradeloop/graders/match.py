@@ -1,4 +1,9 @@
-"""Pattern and answer matching: regex, exact, and SQuAD-style normalised match."""
+"""Pattern and answer matching: regex, exact, and SQuAD-style normalised match.
+
+Regular expressions run on untrusted model output, so they use the `regex` module (Python's
+`re` dialect, V0) with a time limit per match: a catastrophic pattern such as `^(\\w|\\w\\w)*$`
+on a long output ends as a grader error instead of hanging the run.
+"""
 from __future__ import annotations
 
 import re
@@ -7,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+import regex as regex_lib
 from pydantic import Field, model_validator
 
 from gradeloop.graders.base import Grade
@@ -15,9 +21,17 @@ from gradeloop.graders.registry import BuildContext, Params, register
 if TYPE_CHECKING:
     from gradeloop.suite.model import Case
 
-_FLAGS = {"ignorecase": re.IGNORECASE, "i": re.IGNORECASE, "multiline": re.MULTILINE, "m": re.MULTILINE,
-          "dotall": re.DOTALL, "s": re.DOTALL, "verbose": re.VERBOSE, "x": re.VERBOSE,
-          "ascii": re.ASCII, "a": re.ASCII}
+_FLAGS = {"ignorecase": regex_lib.IGNORECASE, "i": regex_lib.IGNORECASE, "multiline": regex_lib.MULTILINE,
+          "m": regex_lib.MULTILINE, "dotall": regex_lib.DOTALL, "s": regex_lib.DOTALL, "verbose": regex_lib.VERBOSE,
+          "x": regex_lib.VERBOSE, "ascii": regex_lib.ASCII, "a": regex_lib.ASCII}
+
+# Seconds one match may take on one output; a pattern that needs longer backtracks catastrophically.
+DEFAULT_REGEX_TIMEOUT = 1.0
+
+
+def compile_user_regex(pattern: str, flags: int = 0) -> "regex_lib.Pattern[str]":
+    """Compile a suite's pattern in Python's dialect (V0); `regex_lib.error` when it is invalid."""
+    return regex_lib.compile(pattern, flags | regex_lib.VERSION0)
 
 
 class RegexParams(Params):
@@ -28,6 +42,8 @@ class RegexParams(Params):
                                    description="ignorecase, multiline, dotall, verbose, ascii (or i, m, s, x, a).")
     match: Literal["search", "fullmatch"] = Field("search", description="search anywhere, or fullmatch the whole output.")
     negate: bool = Field(False, description="Pass when the pattern does NOT match.")
+    timeout: float = Field(DEFAULT_REGEX_TIMEOUT, gt=0, le=60, description="Seconds one match may take; "
+                           "a longer one (catastrophic backtracking) is a grader error, not a verdict.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +52,19 @@ class RegexGrader:
 
     name: str
     weight: float
-    regex: re.Pattern[str]
+    regex: "regex_lib.Pattern[str]"
     fullmatch: bool
     negate: bool
+    timeout: float = DEFAULT_REGEX_TIMEOUT
 
     def grade(self, case: "Case", output: str) -> Grade:
-        m = self.regex.fullmatch(output) if self.fullmatch else self.regex.search(output)
+        try:
+            m = (self.regex.fullmatch(output, timeout=self.timeout) if self.fullmatch
+                 else self.regex.search(output, timeout=self.timeout))
+        except TimeoutError:
+            return Grade(0.0, False, "", self.name,
+                         error=f"regex /{self.regex.pattern[:80]}/ timed out after {self.timeout:g} s on a "
+                               f"{len(output)}-char output (catastrophic backtracking)")
         ok = (m is None) if self.negate else (m is not None)
         if m is not None:
             reason = f"matched {m.group(0)[:60]!r} at {m.start()}"
@@ -64,10 +87,10 @@ def build_regex(p: RegexParams, ctx: BuildContext) -> RegexGrader:
                           "flags")
             flags |= _FLAGS[part]
     try:
-        regex = re.compile(p.pattern, flags)
-    except re.error as exc:
+        compiled = compile_user_regex(p.pattern, flags)
+    except (regex_lib.error, ValueError, OverflowError) as exc:
         ctx.error(f"invalid regular expression {p.pattern!r}: {exc}", "pattern")
-    return RegexGrader(p.name or ctx.default_name, p.weight, regex, p.match == "fullmatch", p.negate)
+    return RegexGrader(p.name or ctx.default_name, p.weight, compiled, p.match == "fullmatch", p.negate, p.timeout)
 
 
 class ExactParams(Params):
@@ -110,11 +133,32 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = frozenset(string.punctuation)
 
 
+def _unpunct(text: str) -> str:
+    return "".join(" " if (ch in _PUNCT or unicodedata.category(ch).startswith("P")) else ch for ch in text)
+
+
 def normalize_answer(text: str) -> str:
     """SQuAD's answer normalisation: casefold, drop punctuation and articles, collapse whitespace."""
-    text = text.casefold()
-    text = "".join(" " if (ch in _PUNCT or unicodedata.category(ch).startswith("P")) else ch for ch in text)
-    return " ".join(_ARTICLES.sub(" ", text).split())
+    return " ".join(_ARTICLES.sub(" ", _unpunct(text.casefold())).split())
+
+
+# Gentler normalisations for answers SQuAD's would erase: "A" (an option letter), "The" (a band),
+# "-" or "?" (symbols). Each answer is compared with the output under the first level that leaves it
+# non-empty, so an empty output never equals it and "The answer is A" contains "A".
+_LEVELS = (
+    normalize_answer,
+    lambda t: " ".join(_unpunct(t.casefold()).split()),  # keep articles
+    lambda t: " ".join(t.casefold().split()),  # keep punctuation too
+)
+
+
+def answer_key(answer: str) -> tuple[int, str]:
+    """(level, normalised answer): the first normalisation level that leaves the answer non-empty."""
+    for level, fn in enumerate(_LEVELS):
+        norm = fn(answer)
+        if norm:
+            return level, norm
+    return len(_LEVELS) - 1, ""
 
 
 class NormalizedParams(Params):
@@ -130,6 +174,8 @@ class NormalizedParams(Params):
             raise ValueError("give exactly one of `value` or `values`")
         if self.values is not None and not self.values:
             raise ValueError("`values` must not be empty")
+        if any(not a.strip() for a in ([self.value] if self.value is not None else self.values or [])):
+            raise ValueError("an accepted answer must not be empty")
         return self
 
 
@@ -141,14 +187,16 @@ class NormalizedGrader:
     weight: float
     answers: tuple[str, ...]
     contains: bool
+    levels: tuple[int, ...] = ()  # normalisation level of each answer (see answer_key)
 
     def grade(self, case: "Case", output: str) -> Grade:
-        got = normalize_answer(output)
+        outs = {level: _LEVELS[level](output) for level in set(self.levels or (0,))}
+        levels = self.levels or (0,) * len(self.answers)
         if self.contains:
-            padded = f" {got} "
-            ok = any(f" {a} " in padded for a in self.answers)
+            ok = any(f" {a} " in f" {outs[lv]} " for a, lv in zip(self.answers, levels))
         else:
-            ok = got in self.answers
+            ok = any(outs[lv] == a for a, lv in zip(self.answers, levels))
+        got = outs[min(outs)]
         reason = (f"normalised output {got[:80]!r} " + ("matches" if ok else "does not match")
                   + f" {' | '.join(self.answers)[:120]!r}")
         return Grade(1.0 if ok else 0.0, ok, reason, self.name)
@@ -158,4 +206,6 @@ class NormalizedGrader:
           "Passes when the output equals an accepted answer after casefolding and dropping punctuation, articles and extra whitespace.")
 def build_normalized(p: NormalizedParams, ctx: BuildContext) -> NormalizedGrader:
     raw = [p.value] if p.value is not None else list(p.values or [])
-    return NormalizedGrader(p.name or ctx.default_name, p.weight, tuple(normalize_answer(a) for a in raw), p.contains)
+    keys = [answer_key(a) for a in raw]
+    return NormalizedGrader(p.name or ctx.default_name, p.weight, tuple(k for _, k in keys), p.contains,
+                            tuple(lv for lv, _ in keys))
