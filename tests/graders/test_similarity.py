@@ -50,3 +50,9 @@ def test_similarity_uses_reference_template():
 ])
 def test_similarity_bad_parameters(params, field):
     assert bad("similarity", **params).field == field
+
+
+@pytest.mark.parametrize("output, reference", [("", "---"), ("---", ""), ("", ""), ("?!", "...")])
+def test_rouge_l_without_words_scores_zero_like_rouge_1(output, reference):
+    assert rouge_l(output, reference) == 0.0 == rouge_n(output, reference, 1)
+    assert not grade("similarity", output, value=reference or "-", metric="rouge_l", threshold=0.5).passed

@@ -50,3 +50,17 @@ def test_length_chars_and_words():
 ])
 def test_length_bad_parameters(params, field):
     assert bad("length", **params).field == field
+
+
+@pytest.mark.parametrize("output", ["NaN", "Infinity", "-Infinity", '{"score": NaN}', '[1, Infinity]',
+                                    '```json\n{"score": -Infinity}\n```'])
+def test_json_valid_rejects_nan_and_infinity(output):
+    g = grade("json_valid", output)
+    assert not g.passed and "not JSON" in g.reason
+
+
+def test_json_schema_rejects_nan_number():
+    schema = {"type": "object", "properties": {"score": {"type": "number", "minimum": 0}}}
+    assert not grade("json_schema", '{"score": NaN}', schema=schema).passed
+    assert not grade("json_schema", '{"score": Infinity}', schema=schema).passed
+    assert grade("json_schema", '{"score": 1e308}', schema=schema).passed

@@ -37,10 +37,10 @@ def _f1(overlap: float, n_pred: int, n_ref: int) -> float:
 
 
 def rouge_l(prediction: str, reference: str) -> float:
-    """ROUGE-L F1: longest common subsequence of word tokens."""
+    """ROUGE-L F1: longest common subsequence of word tokens; 0 when either side has no word (as rouge-score)."""
     pred, ref = tokens(prediction), tokens(reference)
     if not pred or not ref:
-        return float(pred == ref)
+        return 0.0
     return _f1(LCSseq.similarity(pred, ref), len(pred), len(ref))
 
 

@@ -20,17 +20,26 @@ if TYPE_CHECKING:
 _FENCE = re.compile(r"```[ \t]*(?:json|JSON|jsonc)?[ \t]*\r?\n(.*?)\r?\n?```", re.DOTALL)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
+
+
+def strict_json_loads(text: str) -> Any:
+    """json.loads that refuses NaN, Infinity and -Infinity, which Python's parser accepts but JSON lacks."""
+    return json.loads(text, parse_constant=_no_constant)
+
+
 def parse_json_output(output: str, allow_fence: bool = True) -> tuple[Any, str | None]:
     """(value, None) when the output is JSON, or JSON inside a ```json fence; else (None, why not)."""
     try:
-        return json.loads(output), None
-    except ValueError as exc:
+        return strict_json_loads(output), None
+    except (ValueError, RecursionError) as exc:
         first_error = f"not JSON: {exc}"
     if allow_fence:
         for m in _FENCE.finditer(output):
             try:
-                return json.loads(m.group(1)), None
-            except ValueError as exc:
+                return strict_json_loads(m.group(1)), None
+            except (ValueError, RecursionError) as exc:
                 first_error = f"fenced block is not JSON: {exc}"
     return None, first_error
 
