@@ -20,6 +20,7 @@ from gradeloop.graders.base import Grade, Grader, JudgeFactory
 from gradeloop.run.store import Store
 from gradeloop.suite.model import Case, Suite
 from gradeloop.targets.base import Generation, Request, SamplingParams, Target
+from gradeloop.tools.calls import Reply, calls_json, parse_calls
 
 
 @dataclass(frozen=True)
@@ -210,20 +211,22 @@ class Engine:
         cfg = self.config
         fingerprint = self.target.fingerprint()
         requests = [Request(w.case.id, w.case.input, w.sample_index,
-                            sample_seed(cfg.seed, w.suite.name, w.case.id, w.sample_index), cfg.params)
+                            sample_seed(cfg.seed, w.suite.name, w.case.id, w.sample_index), cfg.params,
+                            w.case.tools, w.case.tool_choice)
                     for w in chunk]
         use_cache = cfg.use_cache and getattr(self.target, "cacheable", False)
         gens: list[Generation | None] = [None] * len(chunk)
         keys: list[str] = []
         if use_cache:
-            keys = [cache_key(fingerprint, _jsonable(r.input), r.sample_index, r.seed or 0, r.params) for r in requests]
+            keys = [cache_key(fingerprint, _cache_input(r), r.sample_index, r.seed or 0, r.params) for r in requests]
             hits = self.store.cache_get_many(keys)
             for i, k in enumerate(keys):
                 if k in hits:
-                    out, lp, usage, sig = hits[k]
+                    out, lp, usage, sig, calls = hits[k]
                     gens[i] = Generation(output=out, logprobs=json.loads(lp) if lp else None,
                                          usage=json.loads(usage) if usage else None,
-                                         signals=json.loads(sig) if sig else {}, cached=True)
+                                         signals=json.loads(sig) if sig else {}, cached=True,
+                                         tool_calls=parse_calls(json.loads(calls)) if calls else ())
         missing = [i for i, g in enumerate(gens) if g is None]
         if missing:
             fresh = await self.target.generate([requests[i] for i in missing])
@@ -231,7 +234,8 @@ class Engine:
                 gens[i] = g
             if use_cache:
                 self.store.cache_put_many(
-                    (keys[i], fingerprint, g.output, g.logprobs, dict(g.usage) if g.usage else None, g.signals)
+                    (keys[i], fingerprint, g.output, g.logprobs, dict(g.usage) if g.usage else None, g.signals,
+                     calls_json(g.tool_calls))
                     for i, g in zip(missing, fresh) if g.error is None and g.output is not None)
         blocking = any(getattr(g, "blocking", False) for w in chunk for g in w.graders)
         if blocking:
@@ -254,25 +258,37 @@ class Engine:
                 signals.update(_logprob_signals(g.logprobs))
             usage = json.dumps(dict(g.usage)) if g.usage else None
             logprobs = None if g.logprobs is None else json.dumps(g.logprobs)
+            calls = json.dumps(calls_json(g.tool_calls)) if g.tool_calls else None
+            trajectory = json.dumps(list(g.trajectory)) if g.trajectory else None
             if g.error is not None or g.output is None:
                 outcome.target_errors += 1
                 rows.append((run_id, w.suite.name, w.case.id, w.sample_index, g.output, g.error or "no output",
                              "target", g.latency_s, None, None, "[]", _json_map(signals), logprobs, usage,
-                             int(g.cached)))
+                             int(g.cached), calls, trajectory))
                 continue
-            grades, passed, score, error, grade_signals = _grade(w.case, w.graders, g.output)
+            output = (Reply(g.output, g.tool_calls, g.trajectory, g.steps)
+                      if g.tool_calls or g.trajectory or w.case.tools else g.output)
+            grades, passed, score, error, grade_signals = _grade(w.case, w.graders, output)
             if grade_signals:
                 signals.update(grade_signals)
             if error is not None:
                 outcome.grader_errors += 1
             rows.append((run_id, w.suite.name, w.case.id, w.sample_index, g.output, error,
                          "grader" if error else None, g.latency_s, None if passed is None else int(passed), score,
-                         grade_text.encode(grades), _json_map(signals), logprobs, usage, int(g.cached)))
+                         grade_text.encode(grades), _json_map(signals), logprobs, usage, int(g.cached), calls,
+                         trajectory))
         return rows
 
 
 def _json_map(values: dict[str, float]) -> str:
     return json.dumps(values) if values else "{}"
+
+
+def _cache_input(req: Request) -> object:
+    """What was asked: the input, plus the tools and tool_choice when the case declares them."""
+    if not req.tools and req.tool_choice is None:
+        return _jsonable(req.input)  # unchanged for text cases, so their cache entries stay valid
+    return {"input": _jsonable(req.input), "tools": [dict(t) for t in req.tools], "tool_choice": req.tool_choice}
 
 
 def _jsonable(value: object) -> object:

@@ -10,6 +10,7 @@ from gradeloop.graders import build_graders
 from gradeloop.graders.base import JudgeFactory
 from gradeloop.run.engine import grade_output, new_run_id
 from gradeloop.run.store import SampleRow, Store
+from gradeloop.tools.calls import Reply, parse_calls
 from gradeloop.suite import load_suite
 
 
@@ -50,11 +51,14 @@ def regrade(store: Store, run_id: str, *, judge_factory: JudgeFactory | None = N
         key = (r.suite, r.case_id)
         if key not in graders_cache:
             graders_cache[key] = build_graders(suite, case, judge_factory=judge_factory)
-        passed, score, grades, error, sig = grade_output(case, graders_cache[key], r.output)
+        output = (Reply(r.output, parse_calls(r.tool_calls), r.trajectory or ())
+                  if r.tool_calls or r.trajectory or case.tools else r.output)
+        passed, score, grades, error, sig = grade_output(case, graders_cache[key], output)
         signals = {k: v for k, v in r.signals.items() if "." not in k}
         signals.update(sig)
         rows.append(SampleRow(r.suite, r.case_id, r.sample_index, r.output, error, "grader" if error else None,
-                              r.latency, passed, score, grades, signals, r.logprobs, r.usage, True))
+                              r.latency, passed, score, grades, signals, r.logprobs, r.usage, True,
+                              r.tool_calls, r.trajectory))
     store.add_samples(new_id, rows)
     store.finish_run(new_id)
     return new_id

@@ -81,9 +81,14 @@ def _grader_metrics(cases: list[dict]) -> dict[str, Any]:
 
 
 def _sample_dict(r: SampleRow) -> dict[str, Any]:
-    return {"index": r.sample_index, "output": r.output, "passed": r.passed, "score": r.score,
-            "grades": r.grades, "signals": r.signals, "logprobs": r.logprobs, "error": r.error,
-            "error_kind": r.error_kind, "latency_s": r.latency, "cached": r.cached, "usage": r.usage}
+    d = {"index": r.sample_index, "output": r.output, "passed": r.passed, "score": r.score,
+         "grades": r.grades, "signals": r.signals, "logprobs": r.logprobs, "error": r.error,
+         "error_kind": r.error_kind, "latency_s": r.latency, "cached": r.cached, "usage": r.usage}
+    if r.tool_calls is not None:  # only samples that called tools carry these keys
+        d["tool_calls"] = r.tool_calls
+    if r.trajectory is not None:
+        d["trajectory"] = r.trajectory
+    return d
 
 
 def _meta(store: Store, run_id: str) -> dict[str, Any]:

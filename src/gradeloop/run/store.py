@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from gradeloop.errors import InputError
+from gradeloop.targets.redact import redact_spec
+
 DEFAULT_STORE = Path(".gradeloop") / "gradeloop.db"
+_OPEN_PATHS: list[str] = []
+
+
+def open_store_paths() -> list[str]:
+    """The path of the store opened last in this process (for error messages), if any."""
+    return list(_OPEN_PATHS)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -33,6 +42,11 @@ CREATE TABLE IF NOT EXISTS cache (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, output TEXT NOT NULL, logprobs TEXT,
     usage TEXT, signals TEXT, created REAL NOT NULL);
 """
+# Columns added after the first release, with ALTER TABLE for stores created before them.
+_ADDED_COLUMNS = (("samples", "tool_calls", "TEXT"), ("samples", "trajectory", "TEXT"),
+                  ("cache", "tool_calls", "TEXT"))
+_SAMPLE_COLUMNS = ("run_id, suite, case_id, sample_index, output, error, error_kind, latency, passed, score, "
+                   "grades, signals, logprobs, usage, cached, tool_calls, trajectory")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +67,8 @@ class SampleRow:
     logprobs: list[float] | None
     usage: dict | None
     cached: bool
+    tool_calls: list[dict] | None = None  # [{name, arguments[, error, raw, id]}]; None when no call was made
+    trajectory: list[dict] | None = None  # agent runs: the messages after the input
 
 
 # json.dumps with default settings, minus its per-call argument checks (~0.5 µs on short values).
@@ -77,11 +93,29 @@ class Store:
 
     def __init__(self, path: str | Path = DEFAULT_STORE) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(_SCHEMA)
+        _OPEN_PATHS[:] = [str(self.path)]  # named by the CLI's one-line error if a write fails later
+        if self.path.is_dir():
+            raise InputError("is a folder; --store takes the path of a SQLite file", file=str(self.path))
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise InputError(f"cannot open the results store: {exc}", file=str(self.path)) from None
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for table, column, kind in _ADDED_COLUMNS:
+            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                try:
+                    with self.db:
+                        self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                except sqlite3.OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def close(self) -> None:
         self.db.close()
@@ -92,7 +126,7 @@ class Store:
         with self.db:
             self.db.execute(
                 "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?)",
-                (run_id, run_key, time.time(), None, "running", target_spec, fingerprint,
+                (run_id, run_key, time.time(), None, "running", redact_spec(target_spec), fingerprint,
                  json.dumps(config), json.dumps(suites)))
 
     def unfinished_run(self, run_key: str) -> str | None:
@@ -114,6 +148,7 @@ class Store:
             return None
         keys = ("run_id", "run_key", "created", "finished", "status", "target_spec", "fingerprint", "config", "suites")
         meta = dict(zip(keys, row))
+        meta["target_spec"] = redact_spec(meta["target_spec"])  # stores written before redaction existed
         meta["config"] = json.loads(meta["config"])
         meta["suites"] = json.loads(meta["suites"])
         return meta
@@ -167,23 +202,27 @@ class Store:
             (run_id, r.suite, r.case_id, r.sample_index, r.output, r.error, r.error_kind, r.latency,
              None if r.passed is None else int(r.passed), r.score, json.dumps(r.grades),
              json.dumps(r.signals), None if r.logprobs is None else json.dumps(r.logprobs),
-             None if r.usage is None else json.dumps(r.usage), int(r.cached)) for r in rows)
+             None if r.usage is None else json.dumps(r.usage), int(r.cached),
+             None if r.tool_calls is None else json.dumps(r.tool_calls),
+             None if r.trajectory is None else json.dumps(r.trajectory)) for r in rows)
 
     def add_sample_rows(self, rows: Iterable[tuple]) -> None:
-        """Rows already in the samples table's column order, JSON columns as text (the engine's hot path)."""
+        """Rows in `_SAMPLE_COLUMNS` order, JSON columns as text (the engine's hot path)."""
         with self.db:
-            self.db.executemany("INSERT INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            self.db.executemany(f"INSERT INTO samples ({_SAMPLE_COLUMNS}) VALUES "
+                                f"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 
     def samples(self, run_id: str) -> Iterator[SampleRow]:
         cur = self.db.execute(
             "SELECT suite, case_id, sample_index, output, error, error_kind, latency, passed, score, grades, "
-            "signals, logprobs, usage, cached FROM samples WHERE run_id=? ORDER BY suite, case_id, sample_index",
-            (run_id,))
+            "signals, logprobs, usage, cached, tool_calls, trajectory FROM samples WHERE run_id=? "
+            "ORDER BY suite, case_id, sample_index", (run_id,))
         loads = _loads
-        for s, c, i, out, err, kind, lat, passed, score, grades, signals, lp, usage, cached in cur:
+        for s, c, i, out, err, kind, lat, passed, score, grades, signals, lp, usage, cached, calls, traj in cur:
             yield SampleRow(s, c, i, out, err, kind, lat or 0.0, None if passed is None else bool(passed), score,
                             loads(grades), {} if signals == "{}" else loads(signals),
-                            None if lp is None else loads(lp), None if usage is None else loads(usage), bool(cached))
+                            None if lp is None else loads(lp), None if usage is None else loads(usage), bool(cached),
+                            None if calls is None else loads(calls), None if traj is None else loads(traj))
 
     # generation cache --------------------------------------------------------------------
     def cache_get_many(self, keys: list[str]) -> dict[str, tuple]:
@@ -192,17 +231,20 @@ class Store:
             part = keys[start:start + 500]
             marks = ",".join("?" * len(part))
             for row in self.db.execute(
-                    f"SELECT key, output, logprobs, usage, signals FROM cache WHERE key IN ({marks})", part):
+                    f"SELECT key, output, logprobs, usage, signals, tool_calls FROM cache WHERE key IN ({marks})",
+                    part):
                 found[row[0]] = row[1:]
         return found
 
     def cache_put_many(self, rows: Iterable[tuple]) -> None:
-        """rows: (key, fingerprint, output, logprobs, usage, signals)."""
+        """rows: (key, fingerprint, output, logprobs, usage, signals[, tool_calls as a list of dicts])."""
         with self.db:
             self.db.executemany(
-                "INSERT OR REPLACE INTO cache VALUES (?,?,?,?,?,?,?)",
-                ((k, f, o, json.dumps(lp) if lp is not None else None, json.dumps(u) if u is not None else None,
-                  json.dumps(s or {}), time.time()) for k, f, o, lp, u, s in rows))
+                "INSERT OR REPLACE INTO cache (key, fingerprint, output, logprobs, usage, signals, created, tool_calls) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                ((r[0], r[1], r[2], json.dumps(r[3]) if r[3] is not None else None,
+                  json.dumps(r[4]) if r[4] is not None else None, json.dumps(r[5] or {}), time.time(),
+                  json.dumps(r[6]) if len(r) > 6 and r[6] else None) for r in rows))
 
     def cache_stats(self) -> dict[str, Any]:
         n, size = self.db.execute("SELECT COUNT(*), COALESCE(SUM(LENGTH(output)),0) FROM cache").fetchone()

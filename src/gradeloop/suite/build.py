@@ -15,12 +15,14 @@ from gradeloop.errors import InputError
 from gradeloop.suite.model import EXPECTS, SPLITS, Case, GraderSpec, Suite, Thresholds
 from gradeloop.suite.record import Record
 from gradeloop.suite.version import suite_version
+from gradeloop.tools.calls import parse_calls
+from gradeloop.tools.schema import SchemaProblem, normalize_choice, normalize_tools
 
 SUITE_KEYS: tuple[str, ...] = ("name", "description", "split", "thresholds", "defaults", "cases")
 CASE_KEYS: tuple[str, ...] = ("id", "input", "reference", "tags", "expect", "graders", "parent",
-                              "metadata")
+                              "metadata", "tools", "tool_choice")
 THRESHOLD_KEYS: tuple[str, ...] = ("min_pass_rate", "on")
-DEFAULTS_KEYS: tuple[str, ...] = ("graders",)
+DEFAULTS_KEYS: tuple[str, ...] = ("graders", "tools", "tool_choice")
 THRESHOLD_ON: tuple[str, ...] = ("mean", "ci_low")
 
 
@@ -127,6 +129,23 @@ def _build_input(rec: Record, file: str) -> str | tuple[dict[str, Any], ...]:
         role, content = message.get("role"), message.get("content")
         if not isinstance(role, str) or not role.strip():
             _fail(rec, file, f"{where}.role", "message needs a non-empty string `role`")
+        calls = message.get("tool_calls")
+        if calls is not None:  # an assistant turn of a multi-turn tool transcript
+            if role != "assistant":
+                _fail(rec, file, f"{where}.tool_calls", "only assistant messages carry tool_calls")
+            if not isinstance(calls, list):
+                _fail(rec, file, f"{where}.tool_calls", f"must be a list of calls, got a {_kind(calls)}")
+            try:
+                parsed = parse_calls(calls)
+            except ValueError as exc:
+                _fail(rec, file, f"{where}.{str(exc).split(':')[0]}", str(exc).split(": ", 1)[-1])
+            bad = next((c for c in parsed if c.error), None)
+            if bad is not None:
+                _fail(rec, file, f"{where}.tool_calls", f"call {bad.name!r}: {bad.error}")
+            message = {**message, "tool_calls": [{"id": c.id or f"call_{k}", "type": "function",
+                                                  "function": {"name": c.name, "arguments": dict(c.arguments or {})}}
+                                                 for k, c in enumerate(parsed)]}
+            content = "" if content is None else content
         if content is None or not _is_scalar(content):
             _fail(rec, file, f"{where}.content", "message needs a string `content`")
         messages.append({**message, "content": as_text(content)})
@@ -150,7 +169,7 @@ def _build_tags(rec: Record, file: str) -> dict[str, str]:
     return tags
 
 
-_CASE_KEY_SET = frozenset(CASE_KEYS)
+_CASE_KEY_SET = frozenset(CASE_KEYS) - {"tools", "tool_choice"}  # the fast path builds cases without tools
 
 
 def _plain_case(rec: Record, file: str) -> Case | None:
@@ -206,6 +225,7 @@ def checked_case(rec: Record, file: str) -> Case:
     metadata = rec.data.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         _fail(rec, file, "metadata", f"metadata must be a mapping, got a {_kind(metadata)}")
+    tools = _build_tools(rec, file, rec.data.get("tools"), "tools")
     return Case(
         id=case_id.strip(),
         input=_build_input(rec, file),
@@ -217,7 +237,36 @@ def checked_case(rec: Record, file: str) -> Case:
         metadata=dict(metadata or {}),
         file=file,
         line=rec.line,
+        tools=tools,
+        tool_choice=rec.data.get("tool_choice"),  # checked in build_suite, against the defaults' tools too
     )
+
+
+def _build_tools(rec: Record, file: str, value: Any, path: str) -> tuple[dict[str, Any], ...]:
+    """OpenAI function-tool schemas, normalised; a bad one names its field (`tools[1].function.name`)."""
+    if value is None:
+        return ()
+    try:
+        return normalize_tools(value, path)
+    except SchemaProblem as exc:
+        _fail(rec, file, exc.path, exc.message)
+
+
+def _with_tools(case: Case, rec: Record, file: str, tools: tuple[dict[str, Any], ...], choice: Any) -> Case:
+    """The case with the defaults' tools and tool_choice where it declares none, its tool_choice checked."""
+    own_choice = case.tool_choice is not None
+    tools = case.tools or tools
+    choice = case.tool_choice if own_choice else choice
+    if choice is not None:
+        if not tools:
+            _fail(rec, file, "tool_choice", "tool_choice without tools: declare `tools` on the case or in defaults")
+        try:
+            choice = normalize_choice(choice, tools)
+        except SchemaProblem as exc:
+            _fail(rec, file, "tool_choice", exc.message)
+    if tools is case.tools and choice == case.tool_choice:
+        return case
+    return replace(case, tools=tools, tool_choice=choice)
 
 
 def build_thresholds(rec: Record, file: str) -> Thresholds:
@@ -273,12 +322,25 @@ def build_suite(header: Record, cases: Sequence[Record], file: str, *,
     resolved_split = resolve_split(header, file, split)
     thresholds = build_thresholds(header, file)
     defaults = _build_defaults(header, file)
+    raw_defaults = header.data.get("defaults")
+    raw_defaults = raw_defaults if isinstance(raw_defaults, dict) else {}
+    default_tools = _build_tools(header, file, raw_defaults.get("tools"), "defaults.tools")
+    default_choice = raw_defaults.get("tool_choice")
+    if default_choice is not None:
+        if not default_tools:
+            _fail(header, file, "defaults.tool_choice", "tool_choice without tools: declare `defaults.tools`")
+        try:
+            default_choice = normalize_choice(default_choice, default_tools)
+        except SchemaProblem as exc:
+            _fail(header, file, "defaults.tool_choice", exc.message)
     if not cases:
         _fail(header, file, "cases", "empty suite: it has no cases")
     built: list[Case] = []
     first_line: dict[str, int] = {}
     for rec in cases:
         case = build_case(rec, file)
+        if default_tools or case.tools or case.tool_choice is not None:
+            case = _with_tools(case, rec, file, default_tools, default_choice)
         if case.id in first_line:
             _fail(rec, file, "id", f"duplicate case id '{case.id}' (lines {first_line[case.id]} "
                                    f"and {rec.line})")

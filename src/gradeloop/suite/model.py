@@ -40,6 +40,9 @@ class Case:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     file: str | None = None
     line: int | None = None
+    # OpenAI function-tool schemas the model may call, and how it must choose (auto|none|required|{function})
+    tools: tuple[Mapping[str, Any], ...] = ()
+    tool_choice: Any = None
 
     @property
     def prompt_text(self) -> str:
@@ -58,7 +61,7 @@ class Case:
         return value
 
 
-_CASE_FIELDS = {"id", "input", "reference", "tags", "expect", "parent", "metadata"}
+_CASE_FIELDS = {"id", "input", "reference", "tags", "expect", "parent", "metadata", "tools", "tool_choice"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,8 @@ def grader_dict(spec: "GraderSpec") -> dict[str, Any]:
 
 
 def case_dict(case: "Case") -> dict[str, Any]:
-    """A case's content as plain JSON-able values (no file or line)."""
-    return {
+    """A case's content as plain JSON-able values (no file or line); tools only when declared."""
+    content = {
         "id": case.id,
         "input": case.input if isinstance(case.input, str) else [dict(m) for m in case.input],
         "reference": case.reference,
@@ -30,6 +30,11 @@ def case_dict(case: "Case") -> dict[str, Any]:
         "parent": case.parent,
         "metadata": dict(case.metadata),
     }
+    if case.tools:  # absent otherwise, so suites without tools keep their versions
+        content["tools"] = [dict(t) for t in case.tools]
+    if case.tool_choice is not None:
+        content["tool_choice"] = case.tool_choice
+    return content
 
 
 def suite_content(suite: "Suite") -> dict[str, Any]:

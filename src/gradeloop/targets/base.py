@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
 from gradeloop.suite.model import CaseInput
+from gradeloop.tools.calls import ToolCall
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,8 @@ class Request:
     sample_index: int = 0
     seed: int | None = None
     params: SamplingParams = SamplingParams()
+    tools: tuple[Mapping[str, Any], ...] = ()  # OpenAI function-tool schemas the model may call
+    tool_choice: Any = None  # auto | none | required | {type: function, function: {name}}
 
 
 @dataclass(slots=True)
@@ -49,6 +52,9 @@ class Generation:
     usage: Mapping[str, int] | None = None  # prompt_tokens, completion_tokens
     signals: dict[str, float] = field(default_factory=dict)  # e.g. {"confidence": 0.8}
     cached: bool = False
+    tool_calls: tuple[ToolCall, ...] = ()  # the calls the model made; output is "" when it only called
+    trajectory: tuple[Mapping[str, Any], ...] = ()  # agent runs: every message after the input, in order
+    steps: int = 0  # agent runs: model turns taken
 
 
 @runtime_checkable
