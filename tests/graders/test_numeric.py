@@ -66,3 +66,19 @@ def test_numeric_extraction_options_and_no_number():
 ])
 def test_numeric_bad_parameters(params, field):
     assert bad("numeric", **params).field == field
+
+
+@pytest.mark.parametrize("text, numbers", [
+    ("The answer is 12 (checked with GPT4)", [12.0]),
+    ("H2O boils at 100 C", [100.0]),
+    ("x86 and arm64 builds: 2", [2.0]),
+    ("var_1 = 5", [5.0]),
+    ("it weighs 12kg", [12.0]),  # a unit after the number keeps it
+    ("COVID-19 started in 2019", [19.0, 2019.0]),
+])
+def test_digits_glued_to_a_preceding_letter_are_not_numbers(text, numbers):
+    assert find_numbers(text) == numbers
+
+
+def test_numeric_grader_ignores_model_names():
+    assert grade("numeric", "The answer is 12 (checked with GPT4)", value=12).passed

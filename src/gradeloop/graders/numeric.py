@@ -15,10 +15,11 @@ if TYPE_CHECKING:
     from gradeloop.suite.model import Case
 
 # A sign only where it cannot be a hyphen or an operator ("2020-2021", "12+7" give no negatives);
-# thousands separators only in groups of three ("1,234" but "1,2345" is two numbers).
+# thousands separators only in groups of three ("1,234" but "1,2345" is two numbers); digits glued
+# to a letter before them are part of a name, not a number ("GPT4", "H2O", "x86"), while "12kg" is 12.
 NUMBER = re.compile(
     r"(?:(?<![\w)\]])(?P<sign>[-+\u2212]))?"
-    r"(?<![\d.])(?P<num>\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+    r"(?<![\d.])(?<![^\W\d])(?P<num>\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
     r"(?P<exp>[eE][-+]?\d+)?"
 )
 
