@@ -40,7 +40,10 @@ def test_spec_parsing() -> None:
     assert parse_hf_spec("hf:org/model") == HFSpec("org/model")
     assert parse_hf_spec("hf:./m+adapter=./a") == HFSpec("./m", "./a")
     assert parse_hf_spec("/abs/m") == HFSpec("/abs/m")
-    for bad in ("hf:", "hf:m+adapter=", "hf:m+dtype=bf16"):
+    assert parse_hf_spec("hf:m+adapter=a+device=cuda:1+dtype=bf16") == HFSpec("m", "a", "cuda:1", "bfloat16")
+    assert parse_hf_spec("hf:m+device_map=auto").device_map == "auto"
+    for bad in ("hf:", "hf:m+adapter=", "hf:m+speed=fast", "hf:m+dtype=int3", "hf:m+device=tpu",
+                "hf:m+device_map=balanced", "hf:+device=cpu"):
         with pytest.raises(InputError):
             parse_hf_spec(bad)
 
@@ -175,6 +178,50 @@ def test_gumbel_sampler_draws_from_softmax_with_top_p() -> None:
     assert set(nucleus.tolist()) == {0}  # softmax(2,1,0,-1)[0] = 0.64 > top_p alone
     greedy = _logits_processor([None], [0.0], [1.0])(None, logits[:1]).argmax(-1)
     assert greedy.tolist() == [0]
+
+
+def test_sampled_outputs_do_not_depend_on_batch_size(micro: Path) -> None:
+    requests = [Request(f"c{i % 4}", PROMPTS[i % 4], sample_index=i // 4, seed=3, params=HOT) for i in range(64)]
+    by_size = {size: _outputs(HFTarget(f"hf:{micro}", batch_size=size), requests) for size in (1, 7, 64)}
+    assert by_size[1] == by_size[7] == by_size[64]
+    assert len(set(by_size[64])) > 8
+
+
+def test_gumbel_noise_is_uniform_through_the_hash_and_row_independent() -> None:
+    import torch
+    from scipy import stats
+
+    from gradeloop.targets.hf import gumbel_noise
+
+    seeds = torch.tensor([5, 2**62 + 11, 5], dtype=torch.int64)
+    noise = gumbel_noise(seeds, step=3, vocab=20000)
+    assert torch.equal(noise[0], noise[2]) and not torch.equal(noise[0], noise[1])
+    assert not torch.equal(noise[0], gumbel_noise(seeds[:1], step=4, vocab=20000)[0])
+    uniform = torch.exp(-torch.exp(-noise[:2].flatten())).double().numpy()  # Gumbel CDF back to U(0, 1)
+    assert stats.kstest(uniform, "uniform").pvalue > 0.001
+
+
+def test_placement_resolves_auto_to_this_machine_and_enters_the_fingerprint(micro: Path) -> None:
+    from gradeloop.devices import resolve
+
+    target = HFTarget(f"hf:{micro}")
+    model, _ = target.load()
+    assert str(model.device) == resolve().device and str(model.dtype) == f"torch.{resolve().dtype}"
+    assert target.fingerprint() != HFTarget(f"hf:{micro}+dtype=bfloat16").fingerprint()
+    half = HFTarget(f"hf:{micro}+device=cpu+dtype=bfloat16", batch_size=4)
+    gen = half.generate_sync([Request("c", PROMPTS[0], params=GREEDY)])[0]
+    assert gen.error is None and gen.output and str(half.load()[0].dtype) == "torch.bfloat16"
+
+
+def test_memory_aware_batch_size() -> None:
+    from gradeloop.targets.hf import memory_batch_size, row_bytes
+
+    llama8b = {"num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8, "hidden_size": 4096,
+               "max_position_embeddings": 131072, "vocab_size": 128256}
+    per_row = row_bytes(llama8b, dtype_bytes=2)
+    assert per_row == 2 * 32 * 8 * 128 * 4096 * 2 + 8 * 128256 * 4  # KV cache capped at 4,096 tokens
+    assert memory_batch_size(80 * 2**30, per_row, cap=256) == 40 * 2**30 // per_row
+    assert memory_batch_size(10**6, per_row, cap=256) == 1 and memory_batch_size(2**50, per_row, cap=256) == 256
 
 
 def test_sample_seed_depends_on_seed_case_and_index_only() -> None:
