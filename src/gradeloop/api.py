@@ -1,0 +1,274 @@
+"""The Python entry point: `evaluate`, `compare`, `load_suites` — what the CLI calls too.
+
+One function builds the run (graders and judges included), so a suite graded from a notebook,
+from `gradeloop eval`, from pytest or from the tune loop is graded the same way.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
+
+from gradeloop.errors import InputError
+from gradeloop.results import Comparison, RunResult
+
+if TYPE_CHECKING:
+    from gradeloop.gate.policy import GatePolicy
+    from gradeloop.graders.base import JudgeFactory, JudgeFn
+    from gradeloop.project import Project
+    from gradeloop.run.engine import RunConfig, RunOutcome
+    from gradeloop.run.store import Store
+    from gradeloop.suite.model import Suite
+    from gradeloop.targets.base import SamplingParams, Target
+
+SuiteLike = Union[str, Path, "Suite"]
+SuitesArg = Union[SuiteLike, Sequence[SuiteLike]]
+RunLike = Union[RunResult, dict, str, Path]
+Progress = Callable[[int, int], None]
+DEFAULT_JUDGE = "default"  # an llm_judge grader with `model: default` uses the project's (or caller's) judge
+
+
+class GradeloopWarning(UserWarning):
+    """Something in the input is accepted but almost certainly not what was meant."""
+
+
+def load_suites(suites: SuitesArg) -> list[Suite]:
+    """Suites from paths (files or folders), Suite objects, or a mix; validated with file:line errors."""
+    from gradeloop.suite import Suite
+    from gradeloop.suite import load_suites as _load
+
+    items: Sequence[SuiteLike] = [suites] if isinstance(suites, (str, Path, Suite)) else list(suites)
+    out: list[Suite] = []
+    for item in items:
+        if isinstance(item, Suite):
+            out.append(item)
+        elif isinstance(item, (str, Path)):
+            out.extend(_load([str(item)]))
+        else:
+            raise InputError(f"expected a suite path or Suite, got {type(item).__name__}", field="suites")
+    if not out:
+        raise InputError("no suites given", field="suites")
+    names = [s.name for s in out]
+    dup = next((n for n in names if names.count(n) > 1), None)
+    if dup is not None:
+        raise InputError(f"two suites are named {dup!r}; suite names must be unique in a run", field="suites")
+    return out
+
+
+def make_judge_factory(judge: str | JudgeFn | None = None, project: Project | None = None) -> JudgeFactory:
+    """How every command builds judges: graders' `model` specs (or project target names) become judges.
+
+    `judge` (else the project's `judge:`) answers graders whose model is `default`.
+    """
+    from gradeloop.project import resolve_target
+    from gradeloop.targets.judge import judge_factory
+
+    default = judge if judge is not None else (project.judge_spec if project is not None else None)
+
+    def factory(model: str) -> JudgeFn:
+        if not model or model == DEFAULT_JUDGE:
+            if default is None:
+                raise InputError("the grader asks for the default judge, but none is set (evaluate(judge=...), "
+                                 "--judge, or `judge:` in gradeloop.yaml)", field="model")
+            if callable(default):
+                return default
+            return judge_factory(resolve_target(default, project))
+        return judge_factory(resolve_target(model, project))
+
+    return factory
+
+
+def open_target(target: str | Target, *, params: SamplingParams, project: Project | None = None) -> Target:
+    """A Target from a spec or a project target name; Target objects pass through."""
+    from gradeloop.project import resolve_target
+    from gradeloop.targets import load_target
+
+    if isinstance(target, str):
+        return load_target(resolve_target(target, project), params=params)
+    if not hasattr(target, "generate") or not hasattr(target, "fingerprint"):
+        raise InputError(f"expected a target spec or Target, got {type(target).__name__}", field="target")
+    return target
+
+
+def default_store_path(project: Project | None = None) -> Path:
+    """$GRADELOOP_STORE, else the project's `store:`, else .gradeloop/gradeloop.db."""
+    from gradeloop.run.store import DEFAULT_STORE
+
+    env = os.environ.get("GRADELOOP_STORE")
+    if env:
+        return Path(env)
+    if project is not None and project.store is not None:
+        return project.store
+    return Path(DEFAULT_STORE)
+
+
+def grading_warnings(suites: Sequence[Suite], graders: dict[tuple[str, str], tuple[Any, ...]]) -> list[str]:
+    """Cases that grade nothing: every sample would be neither pass nor fail."""
+    out = []
+    for s in suites:
+        empty = [c for c in s.cases if not graders.get((s.name, c.id))]
+        if empty:
+            ids = ", ".join(c.id for c in empty[:5]) + (" …" if len(empty) > 5 else "")
+            expect = " (`expect` alone checks nothing: add a grader such as refusal)" if any(
+                c.expect for c in empty) else ""
+            out.append(f"suite {s.name}: {len(empty)} case(s) grade nothing{expect}: {ids}")
+    return out
+
+
+def execute(suites: Sequence[Suite], target: Target, store: Store, config: RunConfig, *,
+            judge_factory: JudgeFactory | None = None, on_progress: Progress | None = None,
+            on_warning: Callable[[str], None] | None = None, close_target: bool = True) -> RunOutcome:
+    """Run suites on a target into a store; the one place a run engine is built.
+
+    The target is told the run's concurrency (`limit_concurrency`) and, where it can, reports each
+    finished sample (`on_generated`), so progress moves from the first sample, not per batch.
+    """
+    from gradeloop.run.engine import Engine
+    from gradeloop.targets.judge import judge_factory as spec_judges
+
+    limit = getattr(target, "limit_concurrency", None)
+    if callable(limit):
+        limit(config.concurrency)
+    progress = _SampleProgress(on_progress) if on_progress is not None else None
+    engine = Engine(suites, target, store, config, judge_factory=judge_factory or spec_judges,
+                    on_progress=progress.chunk if progress else None, close_target=close_target)
+    for message in grading_warnings(engine.suites, engine.graders):
+        if on_warning is not None:
+            on_warning(message)
+        else:
+            warnings.warn(message, GradeloopWarning, stacklevel=5)  # the caller of evaluate()
+    hook = hasattr(target, "on_generated")
+    if progress is not None and hook:
+        target.on_generated = progress.sample  # type: ignore[union-attr]
+    try:
+        return engine.run()
+    finally:
+        if hook and progress is not None:
+            target.on_generated = None  # type: ignore[union-attr]
+
+
+class _SampleProgress:
+    """Merges the engine's per-chunk counts with a target's per-sample ticks (from worker threads)."""
+
+    def __init__(self, report: Progress) -> None:
+        self.report = report
+        self.lock = threading.Lock()
+        self.done = 0
+        self.total = 0
+        self.generated = 0
+
+    def chunk(self, done: int, total: int) -> None:
+        with self.lock:
+            if self.total == 0:
+                self.generated = done  # samples already stored when a run resumes
+            self.total = total
+            self.done = max(self.done, done)
+            shown = max(self.done, min(self.generated, total))
+        self.report(shown, total)
+
+    def sample(self) -> None:
+        with self.lock:
+            self.generated += 1
+            if self.total == 0:
+                return
+            shown = max(self.done, min(self.generated, self.total))
+            total = self.total
+        self.report(shown, total)
+
+
+def run_document(suites: SuitesArg, target: str | Target, *, samples: int = 1, seed: int = 0,
+                 store: Store | str | Path | None = None, judge: str | JudgeFn | None = None,
+                 concurrency: int = 8, cache: bool = True, temperature: float = 0.0, max_tokens: int = 256,
+                 on_progress: Progress | None = None, on_warning: Callable[[str], None] | None = None,
+                 full: bool = True, project: Project | None = None,
+                 notes: list[str] | None = None) -> dict[str, Any]:
+    """`evaluate` returning the run JSON itself (the CLI prints and writes it without a copy).
+
+    With `full=False` it is the run summary: no `cases`, no `graders` (what tables and thresholds read).
+    """
+    from gradeloop.project import load_project
+    from gradeloop.run.engine import RunConfig
+    from gradeloop.run.results import build_run_json, build_run_summary
+    from gradeloop.run.store import Store
+    from gradeloop.targets.base import SamplingParams
+
+    if samples < 1:
+        raise InputError(f"samples must be at least 1, got {samples}", field="samples")
+    if concurrency < 1:
+        raise InputError(f"concurrency must be at least 1, got {concurrency}", field="concurrency")
+    project = project if project is not None else load_project()
+    suite_objs = load_suites(suites)
+    params = SamplingParams(temperature=temperature, max_tokens=max_tokens)
+    tgt = open_target(target, params=params, project=project)
+    config = RunConfig(samples=samples, seed=seed, concurrency=concurrency, params=params, use_cache=cache)
+    own_store = not isinstance(store, Store)
+    st = store if isinstance(store, Store) else Store(store or default_store_path(project))
+    try:
+        outcome = execute(suite_objs, tgt, st, config, judge_factory=make_judge_factory(judge, project),
+                          on_progress=on_progress, on_warning=on_warning, close_target=isinstance(target, str))
+        if notes is not None:
+            if outcome.resumed:
+                notes.append(f"resumed: {outcome.already_done} samples were already done")
+            if outcome.from_cache:
+                notes.append(f"{outcome.from_cache} served from cache")
+        return build_run_json(st, outcome.run_id) if full else build_run_summary(st, outcome.run_id)
+    finally:
+        if own_store:
+            st.close()
+
+
+def evaluate(suites: SuitesArg, target: str | Target, *, samples: int = 1, seed: int = 0,
+             store: Store | str | Path | None = None, judge: str | JudgeFn | None = None, concurrency: int = 8,
+             cache: bool = True, temperature: float = 0.0, max_tokens: int = 256,
+             on_progress: Progress | None = None) -> RunResult:
+    """Run `suites` (paths, folders or Suite objects) on `target` and return the typed run.
+
+    `target` is a spec (`py:app:answer`, `openai:MODEL@URL`, `hf:PATH`, `replay:FILE`), a target
+    named in gradeloop.yaml, or a Target object (left open for the caller). `judge` (a spec or a
+    `prompt -> text` callable) answers llm_judge graders whose model is `default`. Runs are stored
+    (`store`: a Store, a path, default the project's or .gradeloop/gradeloop.db), so an unchanged
+    rerun resumes or is served from the cache.
+    """
+    doc = run_document(suites, target, samples=samples, seed=seed, store=store, judge=judge,
+                       concurrency=concurrency, cache=cache, temperature=temperature, max_tokens=max_tokens,
+                       on_progress=on_progress)
+    return RunResult.from_json(doc)
+
+
+def _run_doc(run: RunLike, store: str | Path | None) -> dict[str, Any]:
+    from gradeloop.run.results import load_run
+
+    if isinstance(run, RunResult):
+        if not run.cases:
+            raise InputError(f"run {run.run_id} is a summary without cases; compare needs full runs", field="run")
+        return dict(run.raw)
+    if isinstance(run, dict):
+        return run
+    return load_run(str(run), store)
+
+
+def compare(baseline: RunLike, candidate: RunLike, policy: GatePolicy | str | Path | None = None, *,
+            store: str | Path | None = None) -> Comparison:
+    """Paired comparison of two runs (RunResults, run JSON dicts or files, run ids or `latest`) and the gate verdict.
+
+    `policy` is a GatePolicy, a policy YAML file, or the name of a policy in gradeloop.yaml.
+    """
+    from gradeloop.gate import GatePolicy, compare_runs, load_policy
+    from gradeloop.project import load_project
+
+    project = None
+    if not isinstance(policy, GatePolicy):
+        if isinstance(policy, str) and not Path(policy).suffix:
+            project = load_project()
+            named = project.policy(policy) if project is not None else None
+            if named is None:
+                raise InputError(f"no policy named {policy!r} in gradeloop.yaml", field="policy")
+            policy = named
+        policy = load_policy(policy)
+    if store is None:
+        project = project or load_project()
+        store = default_store_path(project)
+    return Comparison.from_json(compare_runs(_run_doc(baseline, store), _run_doc(candidate, store), policy))
