@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from safetensors.numpy import load_file
 
@@ -34,6 +36,8 @@ def test_continuing_from_a_kept_adapter_changes_its_weights(workdir, tune_config
     moved = sum(float(abs(a[k] - b[k]).sum()) for k in a)
     assert moved > 0, "the second iteration trained nothing (TRL #3031)"
     assert len(first.train_reward) == 2
+    logged = [json.loads(line) for line in (workdir / "a" / "train-log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in logged if "reward" in r] == [1, 2]  # TRL's step logs go to the file
 
 
 def test_guard_regression_is_rolled_back_and_registry_keeps_previous_adapter(workdir, tune_config,
@@ -62,11 +66,11 @@ def test_interrupted_tune_resumes_from_last_kept_adapter(workdir, tune_config, m
     calls = []
     real_train = loop_mod.train
 
-    def fake_train(strategy, base, parent, cases, hp, steps, seed, out, sample):
+    def fake_train(strategy, base, parent, *rest):
         calls.append(parent)
         if len(calls) == 2:
             raise KeyboardInterrupt  # the session dies during iteration 2
-        return real_train(strategy, base, parent, cases, hp, steps, seed, out, sample)
+        return real_train(strategy, base, parent, *rest)
 
     monkeypatch.setattr(loop_mod, "train", fake_train)
     monkeypatch.setattr(TuneLoop, "gate", lambda self, kept, cand, base: (True, [], {}))  # keep whatever trains

@@ -5,9 +5,9 @@ Paths in the file are relative to the file's folder, so a config travels with it
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from gradeloop.configfile import load_yaml_config
 
@@ -72,6 +72,44 @@ class TuneConfig(_Strict):
     gate: GateSettings = GateSettings()
     seed: int = 0
     allow_contaminated: bool = Field(False, description="Train despite near-duplicates of eval cases (recorded)")
+    device: str = Field("auto", description="auto | cpu | cuda | cuda:N | mps, for training and evaluation")
+    dtype: str = Field("auto", description="auto | float32 | bfloat16 | float16 (auto: bf16 where supported)")
+    trainer: dict[str, Any] = Field(default_factory=dict, description="Passed to TRL's config for the strategy "
+                                    "(GRPOConfig, SFTConfig, DPOConfig), e.g. use_vllm, gradient_accumulation_steps")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _placement_into_base(cls, data: Any) -> Any:
+        """`device`/`dtype` become options of the base spec, so training and every evaluation agree."""
+        if not isinstance(data, dict) or not isinstance(data.get("base"), str):
+            return data
+        from gradeloop.devices import check_device, check_dtype
+        from gradeloop.errors import InputError
+
+        base = data["base"]
+        for key, check in (("device", check_device), ("dtype", check_dtype)):
+            value = data.get(key, "auto")
+            if not isinstance(value, str):
+                continue  # the field's own validation reports it
+            try:
+                value = check(value)
+            except InputError as exc:
+                raise ValueError(exc.message) from None
+            if value == "auto":
+                continue
+            if f"+{key}=" in base:
+                raise ValueError(f"{key} is set both in the tune config and in base {base!r}: keep one")
+            base += f"+{key}={value}"
+        return {**data, "base": base}
+
+    @field_validator("trainer")
+    @classmethod
+    def _known_trainer_options(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if value:
+            from gradeloop.tune.trainer_options import check_trainer_options
+
+            check_trainer_options(info.data.get("strategy", "grpo"), value)
+        return value
 
 
 def load_tune_config(path: str | Path) -> tuple[TuneConfig, Path]:

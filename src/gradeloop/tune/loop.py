@@ -223,7 +223,7 @@ class TuneLoop:
         try:
             result = train(cfg.strategy, cfg.base, parent, self.cases, cfg.hyperparameters,
                            cfg.budget.steps_per_iteration, cfg.seed + number, work,
-                           self.sampler(self.spec_for(state["kept_path"])))
+                           self.sampler(self.spec_for(state["kept_path"])), cfg.trainer)
         except NoSignal as exc:
             wall = time.perf_counter() - t0
             entry.update(kept=False, reasons=[str(exc)], wall_time_s={"train": wall, "eval": 0.0, "total": wall})

@@ -9,7 +9,7 @@ that silently trains nothing); the loop's tests check that an iteration changes 
 """
 from __future__ import annotations
 
-import os
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping
 from gradeloop.errors import InputError
 from gradeloop.tune.config import Hyperparameters
 from gradeloop.tune.signals import GradedCase, Scored, preference_pairs, rejection_filter, reward_function
+from gradeloop.tune.trainer_options import precision_args
 
 # (spec of the current model, number of samples per case) -> graded samples of the training cases
 Sampler = Callable[[int], list[Scored]]
@@ -57,15 +58,38 @@ def load_trainable(base: str, parent_adapter: Path | None, hp: Hyperparameters) 
     return model, tok
 
 
-def _common_args(out: Path, steps: int, hp: Hyperparameters, seed: int) -> dict[str, Any]:
-    # No GPU here: bf16 and gradient checkpointing (TRL defaults) must be off, logging local only.
-    return dict(output_dir=str(out), max_steps=steps, learning_rate=hp.learning_rate, logging_steps=1,
-                save_strategy="no", report_to="none", use_cpu=True, bf16=False, gradient_checkpointing=False,
-                seed=seed, disable_tqdm=True, lr_scheduler_type="constant")
+def _common_args(base: str, out: Path, steps: int, hp: Hyperparameters, seed: int,
+                 trainer_options: Mapping[str, Any]) -> dict[str, Any]:
+    """Arguments every TRL config gets: ours, the precision of the base spec's device, then the
+    user's `trainer:` options (checked against the config class when the tune config loaded)."""
+    from gradeloop.targets.hf import parse_hf_spec, placement_of
+
+    args: dict[str, Any] = dict(output_dir=str(out), max_steps=steps, learning_rate=hp.learning_rate,
+                                logging_steps=1, save_strategy="no", report_to="none", seed=seed, disable_tqdm=True,
+                                lr_scheduler_type="constant")
+    args.update(precision_args(placement_of(parse_hf_spec(base))))
+    args.update(trainer_options)
+    return args
+
+
+def _log_to_file(trainer: Any, path: Path) -> None:
+    """TRL's per-step logs go to `path` (JSON lines), not the terminal: the loop prints the story."""
+    from transformers import PrinterCallback, TrainerCallback
+
+    class JsonlLog(TrainerCallback):
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
+            if logs and state.is_world_process_zero:
+                with open(path, "a", encoding="utf-8") as handle:
+                    handle.write(json.dumps({"step": state.global_step, **logs}, default=str) + "\n")
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.add_callback(JsonlLog())
 
 
 def _fit(trainer: Any, model: Any, out: Path) -> float:
-    """Train, save the adapter under `out/adapter`, return the training wall time."""
+    """Train (logs to `out/train-log.jsonl`), save the adapter under `out/adapter`, return the wall time."""
+    out.mkdir(parents=True, exist_ok=True)
+    _log_to_file(trainer, out / "train-log.jsonl")
     start = time.perf_counter()
     trainer.train()
     wall = time.perf_counter() - start
@@ -78,14 +102,15 @@ def _history(trainer: Any, key: str) -> list[float]:
 
 
 def train_grpo(base: str, parent: Path | None, cases: Mapping[str, GradedCase], hp: Hyperparameters,
-               steps: int, seed: int, out: Path) -> TrainResult:
+               steps: int, seed: int, out: Path, trainer_options: Mapping[str, Any] = {}) -> TrainResult:
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
 
     model, tok = load_trainable(base, parent, hp)
     rows = [{"prompt": _messages(gc.case.input), "case_id": cid} for cid, gc in cases.items()]
     batch = max(hp.num_generations, hp.batch_size - hp.batch_size % hp.num_generations)
-    args = GRPOConfig(**_common_args(out / "trainer", steps, hp, seed), per_device_train_batch_size=batch,
+    args = GRPOConfig(**_common_args(base, out / "trainer", steps, hp, seed, trainer_options),
+                      per_device_train_batch_size=batch,
                       num_generations=hp.num_generations, max_completion_length=hp.max_completion_length,
                       temperature=hp.temperature, beta=hp.beta)
     trainer = GRPOTrainer(model=model, reward_funcs=[reward_function(cases)], args=args,
@@ -95,7 +120,8 @@ def train_grpo(base: str, parent: Path | None, cases: Mapping[str, GradedCase], 
 
 
 def train_rs_sft(base: str, parent: Path | None, cases: Mapping[str, GradedCase], hp: Hyperparameters,
-                 steps: int, seed: int, out: Path, sample: Sampler) -> TrainResult:
+                 steps: int, seed: int, out: Path, sample: Sampler,
+                 trainer_options: Mapping[str, Any] = {}) -> TrainResult:
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
@@ -105,7 +131,8 @@ def train_rs_sft(base: str, parent: Path | None, cases: Mapping[str, GradedCase]
     rows = [{"prompt": _messages(cases[s.case_id].case.input),
              "completion": [{"role": "assistant", "content": s.output}]} for s in kept]
     model, tok = load_trainable(base, parent, hp)
-    args = SFTConfig(**_common_args(out / "trainer", steps, hp, seed), per_device_train_batch_size=hp.batch_size)
+    args = SFTConfig(**_common_args(base, out / "trainer", steps, hp, seed, trainer_options),
+                     per_device_train_batch_size=hp.batch_size)
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok)
     wall = _fit(trainer, model, out)
     return TrainResult(out / "adapter", steps, wall, len(rows), [], _history(trainer, "loss"),
@@ -113,7 +140,8 @@ def train_rs_sft(base: str, parent: Path | None, cases: Mapping[str, GradedCase]
 
 
 def train_dpo(base: str, parent: Path | None, cases: Mapping[str, GradedCase], hp: Hyperparameters,
-              steps: int, seed: int, out: Path, sample: Sampler) -> TrainResult:
+              steps: int, seed: int, out: Path, sample: Sampler,
+              trainer_options: Mapping[str, Any] = {}) -> TrainResult:
     from datasets import Dataset
     from trl import DPOConfig, DPOTrainer
 
@@ -124,7 +152,8 @@ def train_dpo(base: str, parent: Path | None, cases: Mapping[str, GradedCase], h
              "chosen": [{"role": "assistant", "content": c.output}],
              "rejected": [{"role": "assistant", "content": r.output}]} for c, r in pairs]
     model, tok = load_trainable(base, parent, hp)
-    args = DPOConfig(**_common_args(out / "trainer", steps, hp, seed), per_device_train_batch_size=hp.batch_size,
+    args = DPOConfig(**_common_args(base, out / "trainer", steps, hp, seed, trainer_options),
+                     per_device_train_batch_size=hp.batch_size,
                      beta=hp.beta)
     trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=Dataset.from_list(rows),
                          processing_class=tok)
@@ -141,16 +170,19 @@ NoSignal = _NoSignal
 
 
 def train(strategy: str, base: str, parent: Path | None, cases: Mapping[str, GradedCase], hp: Hyperparameters,
-          steps: int, seed: int, out: Path, sample: Sampler) -> TrainResult:
-    """Train one iteration with `strategy`; the adapter is saved under `out/adapter`."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+          steps: int, seed: int, out: Path, sample: Sampler,
+                 trainer_options: Mapping[str, Any] = {}) -> TrainResult:
+    """Train one iteration with `strategy`; the adapter is saved under `out/adapter`.
+
+    `trainer_options` holds TRL config options passed through as they are (see tune.trainer_options).
+    """
     import torch
 
     torch.manual_seed(seed)
     if strategy == "grpo":
-        return train_grpo(base, parent, cases, hp, steps, seed, out)
+        return train_grpo(base, parent, cases, hp, steps, seed, out, trainer_options)
     if strategy == "rs-sft":
-        return train_rs_sft(base, parent, cases, hp, steps, seed, out, sample)
+        return train_rs_sft(base, parent, cases, hp, steps, seed, out, sample, trainer_options)
     if strategy == "dpo":
-        return train_dpo(base, parent, cases, hp, steps, seed, out, sample)
+        return train_dpo(base, parent, cases, hp, steps, seed, out, sample, trainer_options)
     raise InputError(f"unknown strategy {strategy!r}", field="strategy")
