@@ -20,6 +20,7 @@ from pydantic_core import PydanticUndefined
 # Importing the grader modules registers their types.
 from gradeloop.graders import (judge, keywords, match, multi, numeric, openai_compat,  # noqa: F401
                                python_grader, refusal, similarity, structure)
+from gradeloop.graders import tools as _tool_graders  # noqa: F401  (tool_call, tool_call_valid, ...)
 from gradeloop.graders.base import Grader, JudgeFactory
 from gradeloop.graders.registry import REGISTRY, BuildContext
 from gradeloop.graders.templating import needs_case, render

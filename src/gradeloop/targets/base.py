@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
-from gradeloop.suite.model import CaseInput
+from gradeloop.suite.model import Case, CaseInput
 from gradeloop.tools.calls import ToolCall
 
 
@@ -39,6 +39,8 @@ class Request:
     params: SamplingParams = SamplingParams()
     tools: tuple[Mapping[str, Any], ...] = ()  # OpenAI function-tool schemas the model may call
     tool_choice: Any = None  # auto | none | required | {type: function, function: {name}}
+    step: int = 0  # agent loop: which model turn of this sample (replay answers each turn from its own line)
+    case: Case | None = field(default=None, compare=False, repr=False)  # for py: targets that ask for it
 
 
 @dataclass(slots=True)

@@ -1,6 +1,8 @@
 """`replay:FILE.jsonl` — recorded outputs played back, for testing graders and gates offline.
 
-Each line: {"case_id", "output", "sample"?, "confidence"?, "logprobs"?}. A case with no
+Each line: {"case_id", "output", "sample"?, "confidence"?, "logprobs"?, "tool_calls"?, "step"?}.
+`tool_calls` is a list in the plain `{name, arguments}` or OpenAI's wire form (`output` may then be
+left out); `step` says which turn of an agent loop the line answers (0 first). A case with no
 recorded output is an error of that sample, never a crash.
 """
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Sequence
 
 from gradeloop.errors import InputError
 from gradeloop.targets.base import Generation, Request
+from gradeloop.tools.calls import parse_calls
 
 
 class ReplayTarget:
@@ -25,6 +28,7 @@ class ReplayTarget:
         self.spec = spec or f"replay:{path}"
         self._rows: dict[tuple[str, int], dict] = {}
         self._by_case: dict[str, list[dict]] = {}
+        self._steps: dict[tuple[str, int, int], dict] = {}  # (case, sample, agent step >= 1) -> line
         self._digest = self._load()
 
     def _load(self) -> str:
@@ -49,8 +53,22 @@ class ReplayTarget:
             case_id = row.get("case_id")
             if not isinstance(case_id, str) or not case_id:
                 raise InputError("missing or empty", file=str(self.path), line=lineno, field="case_id")
+            try:
+                row["_calls"] = parse_calls(row.get("tool_calls"))
+            except ValueError as exc:
+                field, _, message = str(exc).partition(": ")
+                raise InputError(message if message else field, file=str(self.path), line=lineno,
+                                 field=field if message else "tool_calls") from None
+            if row["_calls"] and row.get("output") is None:
+                row["output"] = ""  # a turn that only called tools
             if not isinstance(row.get("output"), str):
                 raise InputError("missing or not a string", file=str(self.path), line=lineno, field="output")
+            step = row.get("step")
+            if step is not None and (not isinstance(step, int) or isinstance(step, bool) or step < 0):
+                raise InputError("must be a non-negative integer", file=str(self.path), line=lineno, field="step")
+            if step:  # a later agent turn: answered only to requests of that step
+                self._steps[(case_id, sample or 0, step)] = row
+                continue
             sample = row.get("sample")
             if sample is not None and (not isinstance(sample, int) or sample < 0):
                 raise InputError("must be a non-negative integer", file=str(self.path), line=lineno, field="sample")
@@ -79,12 +97,14 @@ class ReplayTarget:
     async def generate(self, requests: Sequence[Request]) -> list[Generation]:
         out: list[Generation] = []
         for req in requests:
-            row = self._row_for(req.case_id, req.sample_index)
+            row = (self._steps.get((req.case_id, req.sample_index, req.step)) if req.step
+                   else self._row_for(req.case_id, req.sample_index))
             if row is None:
                 out.append(Generation(output=None, error=f"no recorded output for case {req.case_id!r}"))
                 continue
             signals = {"confidence": float(row["confidence"])} if row.get("confidence") is not None else {}
-            out.append(Generation(output=row["output"], logprobs=row.get("logprobs"), signals=signals))
+            out.append(Generation(output=row["output"], logprobs=row.get("logprobs"), signals=signals,
+                                  tool_calls=row["_calls"]))
         return out
 
     async def aclose(self) -> None:

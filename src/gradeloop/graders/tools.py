@@ -1,0 +1,298 @@
+"""Tool-call graders: tool_call (BFCL AST rules), tool_call_valid, no_tool_call, tool_call_f1,
+forbidden_tools and tool_exec (user tool implementations run in a child process, checked by `check`).
+
+They read the calls of a generation from `output.tool_calls` (targets hand graders a `Reply`, a
+str that carries its calls). Handed plain text instead (a trainer's completion, an old run), they
+parse the calls the text writes (`<tool_call>` blocks or plain JSON), so the same grader is the
+GRPO reward and the evaluation check. A case's declared `tools` give the parameter schemas.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from gradeloop.graders.base import Grade
+from gradeloop.graders.bfcl import CallCheck, Rules, check_call
+from gradeloop.graders.registry import BuildContext, Params, register
+from gradeloop.tools.calls import ToolCall
+from gradeloop.tools.schema import tool_index
+from gradeloop.tools.text import parse_text_calls
+
+if TYPE_CHECKING:
+    from gradeloop.suite.model import Case
+
+
+def calls_of(output: str) -> tuple[ToolCall, ...]:
+    """The calls of a generation: a Reply's own, else those its text writes."""
+    calls = getattr(output, "tool_calls", None)
+    if calls is not None:
+        return calls
+    return parse_text_calls(output)[1]
+
+
+def _names(calls: Sequence[ToolCall]) -> str:
+    return ", ".join(c.name or "(unnamed)" for c in calls) or "none"
+
+
+# tool_call ---------------------------------------------------------------------------------------
+class ExpectedCall(BaseModel):
+    """One expected call: the function name and, per parameter, the list of acceptable values."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(description="Exact function name.")
+    arguments: dict[str, Any] = Field(default_factory=dict, description=(
+        "param -> list of acceptable values; \"\" in the list makes the parameter optional; a single "
+        "value is read as a list of one."))
+
+
+class ToolCallParams(Params):
+    expected: list[ExpectedCall] = Field(min_length=1, description=(
+        "The calls the model should make: [{name, arguments: {param: [acceptable values...]}}]; several "
+        "are parallel calls, matched one to one in any order."))
+    ordered: bool = Field(False, description="Stricter: parallel calls must come in the expected order.")
+    allow_extra_calls: bool = Field(False, description="Looser: calls beyond the expected ones do not fail.")
+    normalize_strings: bool = Field(True, description="BFCL string match (case, spaces, ,./-_*^ ignored); "
+                                                      "false compares strings exactly.")
+    int_as_float: bool = Field(True, description="Accept an int where the schema says number.")
+    check_types: bool = Field(True, description="Refuse values of the wrong JSON type.")
+    partial_credit: bool = Field(True, description="Score near misses (name, then share of parameters); "
+                                                   "false scores 0 or 1.")
+
+
+def _match(calls: Sequence[ToolCall], expected: Sequence[ExpectedCall], index: Mapping[str, Mapping[str, Any]],
+           rules: Rules, ordered: bool) -> list[tuple[int, int, CallCheck]]:
+    """(expected index, call index, check) pairs: by position when ordered, else the best one-to-one matching."""
+    checks = [[check_call(c, e.name, e.arguments, index.get(e.name), rules) for c in calls] for e in expected]
+    if ordered:
+        return [(i, i, checks[i][i]) for i in range(min(len(expected), len(calls)))]
+    n, m = len(expected), len(calls)
+    if n == 0 or m == 0:
+        return []
+    if n <= 6 and m <= 6:  # exact: every assignment of the smaller side into the larger
+        best: tuple[float, int, list[tuple[int, int]]] = (-1.0, -1, [])
+        if n <= m:
+            options = ([(i, j) for i, j in enumerate(p)] for p in itertools.permutations(range(m), n))
+        else:
+            options = ([(i, j) for j, i in enumerate(p)] for p in itertools.permutations(range(n), m))
+        for pairs in options:
+            valid = sum(checks[i][j].valid for i, j in pairs)
+            total = sum(checks[i][j].score for i, j in pairs)
+            if (valid, total) > (best[1], best[0]):
+                best = (total, valid, pairs)
+        return [(i, j, checks[i][j]) for i, j in sorted(best[2])]
+    from scipy.optimize import linear_sum_assignment  # many parallel calls: Hungarian on valid-first scores
+
+    import numpy as np
+
+    cost = -np.array([[2.0 * c.valid + c.score for c in row] for row in checks])
+    rows, cols = linear_sum_assignment(cost)
+    return [(int(i), int(j), checks[i][j]) for i, j in zip(rows, cols)]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallGrader:
+    """The calls match the expected ones under BFCL's AST rules (see graders/bfcl.py)."""
+
+    name: str
+    weight: float
+    expected: tuple[ExpectedCall, ...]
+    rules: Rules
+    ordered: bool
+    allow_extra: bool
+    partial: bool
+
+    def grade(self, case: "Case", output: str) -> Grade:
+        calls = calls_of(output)
+        index = tool_index(case.tools) if case.tools else {}
+        pairs = _match(calls, self.expected, index, self.rules, self.ordered)
+        n, m = len(self.expected), len(calls)
+        problems = [p for _, _, c in pairs for p in c.problems[:2]]
+        count_ok = m == n or (self.allow_extra and m > n)
+        passed = count_ok and len(pairs) == n and all(c.valid for _, _, c in pairs)
+        if not count_ok:
+            problems.insert(0, f"{m} call(s) ({_names(calls)}), expected {n} ({_names([ToolCall(e.name, {}) for e in self.expected])})")
+        denominator = n if self.allow_extra else max(n, m)
+        score = sum(c.score for _, _, c in pairs) / denominator if denominator else 1.0
+        if passed:
+            return Grade(1.0, True, f"calls match: {_names(calls)}", self.name)
+        return Grade(score if self.partial else 0.0, False, "; ".join(problems[:4]) or "calls do not match",
+                     self.name)
+
+    def score_only(self, case: "Case", output: str) -> float:
+        return self.grade(case, output).score
+
+
+@register("tool_call", ToolCallParams, "Tool calls match the expected calls under the Berkeley Function "
+                                       "Calling Leaderboard's AST rules (partial credit as the score).")
+def _build_tool_call(p: ToolCallParams, ctx: BuildContext) -> ToolCallGrader:
+    return ToolCallGrader(p.name or ctx.default_name, p.weight, tuple(p.expected),
+                          Rules(p.normalize_strings, p.int_as_float, p.check_types), p.ordered,
+                          p.allow_extra_calls, p.partial_credit)
+
+
+# tool_call_valid ---------------------------------------------------------------------------------
+class ToolCallValidParams(Params):
+    require_call: bool = Field(True, description="Fail when the model made no call at all.")
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallValidGrader:
+    """Every call names a declared tool and its arguments validate against that tool's JSON schema."""
+
+    name: str
+    weight: float
+    require_call: bool
+
+    def grade(self, case: "Case", output: str) -> Grade:
+        if not case.tools:
+            return Grade(0.0, False, "", self.name, error="the case declares no tools to validate calls against")
+        calls = calls_of(output)
+        if not calls:
+            ok = not self.require_call
+            return Grade(float(ok), ok, "no tool call" + ("" if ok else " (require_call)"), self.name)
+        index = tool_index(case.tools)
+        problems = []
+        for call in calls:
+            problem = _invalid(call, index)
+            if problem:
+                problems.append(problem)
+        if problems:
+            return Grade((len(calls) - len(problems)) / len(calls), False, "; ".join(problems[:3]), self.name)
+        return Grade(1.0, True, f"{len(calls)} valid call(s): {_names(calls)}", self.name)
+
+
+def _invalid(call: ToolCall, index: Mapping[str, Mapping[str, Any]]) -> str | None:
+    fn = index.get(call.name)
+    if fn is None:
+        return f"{call.name or '(unnamed)'!r} is not a declared tool (declared: {', '.join(index)})"
+    if call.arguments is None:
+        return f"{call.name}: {call.error}"
+    validator = _validator(fn)
+    error = next(iter(sorted(validator.iter_errors(dict(call.arguments)), key=lambda e: list(e.path))), None)
+    if error is not None:
+        where = ".".join(str(p) for p in error.path)
+        return f"{call.name}{'.' + where if where else ''}: {error.message[:160]}"
+    return None
+
+
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], Any]] = {}
+
+
+def _validator(fn: Mapping[str, Any]) -> Any:
+    """One compiled validator per declared tool (the same dicts are shared by every case of a suite)."""
+    hit = _VALIDATORS.get(id(fn))
+    if hit is not None and hit[0] is fn:
+        return hit[1]
+    from jsonschema.validators import validator_for
+
+    schema = fn.get("parameters") or {"type": "object"}
+    validator = validator_for(schema)(schema)
+    if len(_VALIDATORS) > 4096:
+        _VALIDATORS.clear()
+    _VALIDATORS[id(fn)] = (fn, validator)
+    return validator
+
+
+@register("tool_call_valid", ToolCallValidParams, "Every tool call names a declared tool and its arguments "
+                                                  "validate against that tool's JSON schema.")
+def _build_valid(p: ToolCallValidParams, ctx: BuildContext) -> ToolCallValidGrader:
+    return ToolCallValidGrader(p.name or ctx.default_name, p.weight, p.require_call)
+
+
+# no_tool_call ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class NoToolCallGrader:
+    """Irrelevance: the model must answer without calling any tool."""
+
+    name: str
+    weight: float
+
+    def grade(self, case: "Case", output: str) -> Grade:
+        calls = calls_of(output)
+        if calls:
+            return Grade(0.0, False, f"called {_names(calls)}", self.name)
+        return Grade(1.0, True, "no tool call", self.name)
+
+    def score_only(self, case: "Case", output: str) -> float:
+        return 0.0 if calls_of(output) else 1.0
+
+
+@register("no_tool_call", Params, "Irrelevance: passes when the model makes no tool call.")
+def _build_none(p: Params, ctx: BuildContext) -> NoToolCallGrader:
+    return NoToolCallGrader(p.name or ctx.default_name, p.weight)
+
+
+# tool_call_f1 ------------------------------------------------------------------------------------
+class ToolCallF1Params(Params):
+    expected: list[str] = Field(description="Names of the tools that should be called (a set; arguments ignored).")
+    threshold: float = Field(1.0, ge=0, le=1, description="Pass when F1 is at least this.")
+
+    @field_validator("expected")
+    @classmethod
+    def _names(cls, v: list[str]) -> list[str]:
+        if any(not isinstance(n, str) or not n for n in v):
+            raise ValueError("expected must list non-empty tool names")
+        return v
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallF1Grader:
+    """F1 of the set of called tool names against the expected set (promptfoo's tool-call-f1)."""
+
+    name: str
+    weight: float
+    expected: frozenset[str]
+    threshold: float
+
+    def score_only(self, case: "Case", output: str) -> float:
+        called = {c.name for c in calls_of(output)}
+        if not called and not self.expected:
+            return 1.0
+        hits = len(called & self.expected)
+        if hits == 0:
+            return 0.0
+        precision, recall = hits / len(called), hits / len(self.expected)
+        return 2 * precision * recall / (precision + recall)
+
+    def grade(self, case: "Case", output: str) -> Grade:
+        f1 = self.score_only(case, output)
+        called = sorted({c.name for c in calls_of(output)})
+        return Grade(f1, f1 >= self.threshold, f"F1 {f1:.2f}: called {', '.join(called) or 'none'}; expected "
+                                               f"{', '.join(sorted(self.expected)) or 'none'}", self.name)
+
+
+@register("tool_call_f1", ToolCallF1Params, "F1 of the called tool names against the expected names "
+                                           "(arguments ignored).")
+def _build_f1(p: ToolCallF1Params, ctx: BuildContext) -> ToolCallF1Grader:
+    return ToolCallF1Grader(p.name or ctx.default_name, p.weight, frozenset(p.expected), p.threshold)
+
+
+# forbidden_tools ---------------------------------------------------------------------------------
+class ForbiddenParams(Params):
+    names: list[str] = Field(min_length=1, description="Tools that must never be called (e.g. after an injection).")
+
+
+@dataclass(frozen=True, slots=True)
+class ForbiddenToolsGrader:
+    """Misuse: fails when any call names a forbidden tool."""
+
+    name: str
+    weight: float
+    names: frozenset[str]
+
+    def score_only(self, case: "Case", output: str) -> float:
+        return 0.0 if any(c.name in self.names for c in calls_of(output)) else 1.0
+
+    def grade(self, case: "Case", output: str) -> Grade:
+        bad = sorted({c.name for c in calls_of(output) if c.name in self.names})
+        if bad:
+            return Grade(0.0, False, f"called forbidden tool(s): {', '.join(bad)}", self.name)
+        return Grade(1.0, True, "no forbidden tool called", self.name)
+
+
+@register("forbidden_tools", ForbiddenParams, "Misuse: fails when the model calls any of the named tools.")
+def _build_forbidden(p: ForbiddenParams, ctx: BuildContext) -> ForbiddenToolsGrader:
+    return ForbiddenToolsGrader(p.name or ctx.default_name, p.weight, frozenset(p.names))
