@@ -1,10 +1,13 @@
 """The `gradeloop` command: thin; parses, calls the packages, prints.
 
 Each command group lives in its own module with `register(app)`. `main()` turns an
-InputError into one clear line and exit code 2, never a traceback.
+InputError into one clear line and exit code 2, never a traceback; anything else that escapes a
+command (a full disk, a store that is a folder, input nesting too deep) is one line and exit 2 too
+(`cli.failure`), with the traceback shown only under GRADELOOP_DEBUG=1.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -47,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
             show()
         else:
             print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the last resort: one line and exit 2, never a traceback with exit 1
+        from gradeloop.cli.failure import describe_failure
+
+        if os.environ.get("GRADELOOP_DEBUG", "") not in ("", "0"):
+            raise
+        print(f"error: {describe_failure(exc)}", file=sys.stderr)
         return 2
     return 0
 

@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 
 from gradeloop.graders import build_graders, combine, safe_grade
 from gradeloop.graders.base import Grade, Grader, JudgeFactory
+from gradeloop.run.lock import run_lock
 from gradeloop.run.store import Store
 from gradeloop.suite.model import Case, Suite
 from gradeloop.targets.base import Generation, Request, SamplingParams, Target
@@ -143,8 +144,10 @@ class Engine:
 
     def __init__(self, suites: Sequence[Suite], target: Target, store: Store, config: RunConfig = RunConfig(),
                  *, judge_factory: JudgeFactory | None = None,
-                 on_progress: Callable[[int, int], None] | None = None, close_target: bool = True) -> None:
+                 on_progress: Callable[[int, int], None] | None = None, close_target: bool = True,
+                 lock_wait: float = 0.0) -> None:
         self.close_target = close_target
+        self.lock_wait = lock_wait  # seconds to wait for another process generating the same run
         self.suites = list(suites)
         self.target = target
         self.store = store
@@ -178,6 +181,12 @@ class Engine:
         return run_id, resumed, work, len(done)
 
     async def arun(self) -> RunOutcome:
+        """Run (or resume) under the run's lock: a second process on the same run gets RunBusy (exit 2)."""
+        key = run_key(self.target.fingerprint(), self.suites, self.config)
+        with run_lock(self.store.path, key, wait=self.lock_wait):
+            return await self._arun_locked()
+
+    async def _arun_locked(self) -> RunOutcome:
         run_id, resumed, work, already = self.prepare()
         outcome = RunOutcome(run_id, resumed, total=len(work) + already, already_done=already)
         batch = max(1, int(getattr(self.target, "batch_size", 16)))

@@ -19,14 +19,7 @@ def decode_utf8(data: bytes, file: str) -> str:
 
 
 def read_text(path: Path) -> str:
-    """The file's text, or an InputError saying why it cannot be read."""
-    file = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", file=file) from None
-    except IsADirectoryError:
-        raise InputError("is a folder, expected a suite file", file=file) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", file=file) from None
-    return decode_utf8(data, file)
+    """The file's text, or an InputError saying why it cannot be read (FIFOs and devices refused)."""
+    from gradeloop.files import read_input_bytes
+
+    return decode_utf8(read_input_bytes(path, what="suite file"), str(path))

@@ -16,7 +16,7 @@ from yaml.nodes import ScalarNode
 
 from gradeloop.errors import InputError
 from gradeloop.suite.yaml_tree import (_FIRST_CHARS, _MAP, _MAX_DEPTH, _MERGE, _NULL, _SCALARS, _SEQ, _STR,
-                                       _TIMESTAMP, _Loader, parser_error)
+                                       _TIMESTAMP, ALIAS_BUDGET, ALIAS_RATIO, _Loader, alias_bomb, parser_error)
 
 # Lines of a value: an int for a scalar; (line, {key: (key line, lines of value)}) for a mapping;
 # (line, [lines of each item]) for a sequence.
@@ -43,21 +43,31 @@ def field_of(chain: Chain) -> str | None:
 
 
 class _Builder:
-    """One pass over the events of one document; anchors are remembered once complete."""
+    """One pass over the events of one document; anchors are remembered once complete.
 
-    __slots__ = ("get", "resolve", "file", "anchors")
+    An alias shares its anchor's value (no copy here), but everything after the loader (hashing,
+    JSON, walking) sees it expanded: `nodes` counts the nodes written, `aliased` those that aliases
+    add, and past ALIAS_BUDGET + ALIAS_RATIO × nodes the document is refused as an alias bomb.
+    """
+
+    __slots__ = ("get", "resolve", "file", "anchors", "sizes", "nodes", "aliased")
 
     def __init__(self, loader: yaml.CSafeLoader, file: str) -> None:
         self.get = loader.get_event
         self.resolve = loader.resolve
         self.file = file
         self.anchors: dict[str, tuple[Any, Lines]] = {}
+        self.sizes: dict[str, int] = {}  # expanded node count of each anchored value
+        self.nodes = 0
+        self.aliased = 0
 
     def error(self, message: str, event: Any, chain: Chain) -> InputError:
         return InputError(message, file=self.file, line=event.start_mark.line + 1, field=field_of(chain))
 
     def value(self, event: Any, raw: RawSpec, depth: int, chain: Chain) -> tuple[Any, Lines]:
         cls = event.__class__
+        start = self.nodes + self.aliased
+        self.nodes += 1
         if cls is ScalarEvent:
             result: tuple[Any, Lines] = (self.scalar(event, raw is True, chain), event.start_mark.line + 1)
         elif cls is MappingStartEvent:
@@ -68,11 +78,16 @@ class _Builder:
             found = self.anchors.get(event.anchor)
             if found is None:
                 raise self.error(f"unknown or self-referencing alias *{event.anchor}", event, chain)
+            self.nodes -= 1
+            self.aliased += self.sizes[event.anchor]
+            if self.aliased > ALIAS_BUDGET + ALIAS_RATIO * self.nodes:
+                raise self.error(alias_bomb(self.aliased), event, chain)
             return found
         else:
             raise self.error(f"unexpected YAML event {cls.__name__}", event, chain)
         if event.anchor is not None:
             self.anchors[event.anchor] = result
+            self.sizes[event.anchor] = self.nodes + self.aliased - start
         return result
 
     def scalar(self, event: ScalarEvent, raw: bool, chain: Chain) -> Any:

@@ -5,9 +5,12 @@ Spec grammar: ``openai:MODEL[@BASE_URL][;OPTION=VALUE]...``, e.g.
 BASE_URL must start with http:// or https:// (so a model name may itself contain '@'); without it,
 env OPENAI_BASE_URL, then https://api.openai.com/v1. Options: concurrency, timeout (s per attempt),
 max_attempts, retry_budget, backoff (s), max_retry_after (s), logprobs (true|false), key_env (the
-env var holding the key, default OPENAI_API_KEY), temperature, top_p, max_tokens (defaults for
+env var holding the key, default OPENAI_API_KEY), max_response_bytes (default 8 MiB: a longer body,
+declared or streamed, is that sample's target error), temperature, top_p, max_tokens (defaults for
 `complete()`). The key is read from the environment per batch; it is never stored, hashed or
-printed, and error messages are redacted.
+printed, and error messages are redacted. A BASE_URL may carry a query (`?api-version=...`, Azure):
+the request path is joined before it. Userinfo and secret-looking query parameters in BASE_URL
+(`user:pw@`, `api-key=`, `sig=`, ...) are sent, but stored and printed as `***` (`targets.redact`).
 
 Failures are data. Retried, with full-jitter backoff or the server's Retry-After: 408/409/425/429
 and 5xx, connection errors, timeouts, and an invalid-JSON body (once: a truncated proxy reply
@@ -16,6 +19,7 @@ is transient). Recorded at once: other 4xx, empty choices, missing content.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import math
@@ -30,11 +34,13 @@ import httpx
 
 from gradeloop.errors import InputError
 from gradeloop.targets.base import Generation, Request, SamplingParams
+from gradeloop.targets.redact import redact_spec
 from gradeloop.targets.retry import RETRYABLE_STATUS, RetryBudget, RetryPolicy, parse_retry_after
-from gradeloop.targets.transport import LeanTransport, RawResponse
+from gradeloop.targets.transport import LeanTransport, RawResponse, ResponseTooLarge, read_capped
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-_INT_OPTIONS = {"concurrency": 1, "max_attempts": 1, "retry_budget": 0, "max_tokens": 1}
+_INT_OPTIONS = {"concurrency": 1, "max_attempts": 1, "retry_budget": 0, "max_tokens": 1, "max_response_bytes": 1024}
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024  # far past any chat completion; stops a runaway or hostile body
 _FLOAT_OPTIONS = {"timeout": 0.001, "backoff": 0.0, "max_retry_after": 0.0, "temperature": 0.0, "top_p": 0.0}
 OPTIONS = tuple(sorted({*_INT_OPTIONS, *_FLOAT_OPTIONS, "logprobs", "key_env"}))
 _KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9*_\-]{2})[A-Za-z0-9*_\-]{4,}")
@@ -80,14 +86,16 @@ class _LoopState:
     lean: LeanTransport | None = None
     client: httpx.AsyncClient | None = None
 
+    max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     async def post(self, body: bytes, headers: list[tuple[bytes, bytes]]) -> RawResponse:
         """POST a JSON body; transport failures raise httpx errors."""
         if self.lean is not None:  # the outer asyncio timeout bounds it
-            return await self.lean.exchange("POST", self.url, headers, body)
+            return await self.lean.exchange("POST", self.url, headers, body, max_body=self.max_bytes)
         assert self.client is not None
-        resp = await self.client.post(self.url, content=body, headers=headers)
+        async with self.client.stream("POST", self.url, content=body, headers=headers) as resp:
+            content = await read_capped(resp, self.max_bytes)
         return RawResponse(resp.status_code, resp.reason_phrase.encode("latin-1", "replace"),
-                           [(k.lower(), v) for k, v in resp.headers.raw], resp.content)
+                           [(k.lower(), v) for k, v in resp.headers.raw], content)
 
     async def aclose(self) -> None:
         if self.lean is not None:
@@ -100,16 +108,17 @@ def parse_spec(spec: str) -> dict[str, Any]:
     """Split an `openai:` spec into constructor keyword arguments; bad specs raise InputError."""
     scheme, sep, rest = spec.partition(":")
     if scheme != "openai" or not sep:
-        raise InputError(f"expected openai:MODEL[@BASE_URL][;option=value], got {spec!r}", field="target")
+    shown = redact_spec(spec)  # what error messages may quote
+        raise InputError(f"expected openai:MODEL[@BASE_URL][;option=value], got {shown!r}", field="target")
     head, *options = rest.split(";")
     model, base_url = head, None
     match = re.search(r"@(?=https?://)", head)
     if match:
         model, base_url = head[:match.start()], head[match.end():]
     elif re.search(r"@[a-z][a-z0-9+.-]*://", head, re.IGNORECASE):
-        raise InputError(f"base URL in {spec!r} must start with http:// or https://", field="target")
+        raise InputError(f"base URL in {shown!r} must start with http:// or https://", field="target")
     if not model.strip():
-        raise InputError(f"no model named in {spec!r}", field="target")
+        raise InputError(f"no model named in {shown!r}", field="target")
     kwargs: dict[str, Any] = {"model": model.strip(), "base_url": base_url, "spec": spec}
     if base_url is not None:
         _check_url(base_url, spec)
@@ -119,10 +128,10 @@ def parse_spec(spec: str) -> dict[str, Any]:
             continue
         name, eq, value = (s.strip() for s in option.partition("="))
         if not eq or name not in OPTIONS:
-            raise InputError(f"unknown option {option!r} in {spec!r}; known: {', '.join(OPTIONS)}",
+            raise InputError(f"unknown option {redact_spec(option)!r} in {shown!r}; known: {', '.join(OPTIONS)}",
                              field=f"target.{name}")
         target = params if name in ("temperature", "top_p", "max_tokens") else kwargs
-        target[name] = _convert(name, value, spec)
+        target[name] = _convert(name, value, shown)
     if params:
         kwargs["params"] = SamplingParams(**params)
     return kwargs
@@ -151,9 +160,10 @@ def _convert(name: str, value: str, spec: str) -> Any:
 
 def _check_url(url: str, spec: str) -> None:
     try:
+    spec = redact_spec(spec)
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, ValueError) as exc:
-        raise InputError(f"invalid base URL in {spec!r}: {exc}", field="target") from None
+        raise InputError(f"invalid base URL in {spec!r}: {redact_spec(str(exc))}", field="target") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise InputError(f"base URL in {spec!r} must be http(s)://host[:port]/path", field="target")
 
@@ -171,7 +181,7 @@ class OpenAITarget:
                  concurrency: int = 16, timeout: float = 60.0, max_attempts: int = 4,
                  retry_budget: int = 100, backoff: float = 0.5, max_retry_after: float = 60.0,
                  logprobs: bool = False, params: SamplingParams | None = None,
-                 spec: str | None = None) -> None:
+                 spec: str | None = None, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
         self.model = model
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         _check_url(self.base_url, spec or self.base_url)
@@ -182,8 +192,9 @@ class OpenAITarget:
         self.budget = RetryBudget(retries=retry_budget)
         self.logprobs = logprobs
         self.params = params or SamplingParams()
-        self.spec = spec or f"openai:{model}@{self.base_url}"
-        self._url = httpx.URL(f"{self.base_url}/chat/completions")
+        self.max_response_bytes = max_response_bytes
+        self.spec = redact_spec(spec or f"openai:{model}@{self.base_url}")  # stored and printed: no secrets
+        self._url = endpoint_url(self.base_url, "chat/completions")
         self._states: dict[asyncio.AbstractEventLoop, _LoopState] = {}
         self._judge: Any = None
 
@@ -205,11 +216,15 @@ class OpenAITarget:
         return self.concurrency
 
     def __repr__(self) -> str:
-        return (f"OpenAITarget(model={self.model!r}, base_url={self.base_url!r}, "
+        return (f"OpenAITarget(model={self.model!r}, base_url={redact_spec(self.base_url)!r}, "
                 f"concurrency={self.concurrency}, key_env={self.key_env!r})")
 
     def fingerprint(self) -> str:
-        """Model, endpoint and default sampling settings; never the key."""
+        """Model, endpoint and default sampling settings; never the key.
+
+        The endpoint is hashed whole (userinfo and query included), so two passwords or two
+        `api-key=` values are two fingerprints, and neither is readable from the hash's 64 bits.
+        """
         blob = json.dumps({"kind": "openai", "model": self.model, "base_url": self.base_url,
                            "params": self.params.as_dict()}, sort_keys=True)
         return "openai-" + hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -227,6 +242,9 @@ class OpenAITarget:
         if key:
             headers.append((b"authorization", f"Bearer {key}".encode("latin-1", "replace")))
         results: list[Generation] = [_NOT_RUN] * len(requests)
+        elif self._url.userinfo:  # user:password@ in the base URL (a proxy or a gateway)
+            basic = f"{self._url.username}:{self._url.password}".encode()
+            headers.append((b"authorization", b"Basic " + base64.b64encode(basic)))
         todo = iter(enumerate(requests))
 
         async def worker() -> None:
@@ -270,7 +288,8 @@ class OpenAITarget:
         if state is not None:  # concurrency was changed: resize the pool
             await state.aclose()
         n = max(1, int(self.concurrency))
-        state = _LoopState(url=self._url, semaphore=asyncio.Semaphore(n), concurrency=self.concurrency)
+        state = _LoopState(url=self._url, semaphore=asyncio.Semaphore(n), concurrency=self.concurrency,
+                           max_bytes=self.max_response_bytes)
         if _plain_http_without_proxy(self.base_url):
             state.lean = LeanTransport(max_keepalive=n)
         else:  # TLS and proxies (from the environment): httpx's own client and pool
@@ -344,6 +363,8 @@ class OpenAITarget:
                             note=_redact(str(exc), key))
         if not 200 <= resp.status < 300:
             code = resp.status
+        except ResponseTooLarge:  # the same prompt would overflow again: recorded, not retried
+            return _Failure(f"response body over max_response_bytes={self.max_response_bytes}", retryable=False)
             return _Failure(f"http {code}", retryable=code in RETRYABLE_STATUS or code >= 500,
                             retry_after=parse_retry_after(resp.header_map()), note=_error_note(resp.content, key))
         try:
@@ -409,5 +430,12 @@ def _redact(text: str, key: str | None) -> str:
     """One line, at most 200 characters, with the key and anything key-shaped masked."""
     if key and len(key) >= 4:
         text = text.replace(key, "***")
-    text = _KEYLIKE.sub(r"\1***", " ".join(text.split()))
+    text = _KEYLIKE.sub(r"\1***", redact_spec(" ".join(text.split())))
     return text if len(text) <= 200 else text[:197] + "..."
+def endpoint_url(base_url: str, path: str) -> httpx.URL:
+    """`path` joined to the base URL's path, before its query: `.../v1?api-version=X` + `chat/completions`
+    is `.../v1/chat/completions?api-version=X` (Azure), not `...?api-version=X/chat/completions`."""
+    base = httpx.URL(base_url)
+    return base.copy_with(path=base.path.rstrip("/") + "/" + path.lstrip("/"))
+
+

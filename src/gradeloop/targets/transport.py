@@ -19,6 +19,29 @@ import httpx
 
 _MAX_HEAD = 64 * 1024
 _UNBOUNDED = contextlib.nullcontext()  # the caller bounds the exchange (no timer per request)
+_READ_PIECE = 64 * 1024
+
+
+class ResponseTooLarge(httpx.TransportError):
+    """The response body (declared, chunked or read to close) is longer than the caller's limit.
+
+    Raised as soon as the limit is passed, so an endless body costs at most the limit in memory.
+    """
+
+
+async def read_capped(response: httpx.Response, max_bytes: int | None) -> bytes:
+    """An httpx streaming response's body, refusing it past `max_bytes` (declared or received)."""
+    declared = response.headers.get("content-length", "")
+    if max_bytes is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise ResponseTooLarge(f"response body of {declared} bytes is over the limit of {max_bytes}")
+    parts: list[bytes] = []
+    total = 0
+    async for part in response.aiter_bytes():
+        total += len(part)
+        if max_bytes is not None and total > max_bytes:
+            raise ResponseTooLarge(f"response body over the limit of {max_bytes} bytes")
+        parts.append(part)
+    return b"".join(parts)
 
 
 class _Conn:
@@ -72,8 +95,11 @@ class LeanTransport(httpx.AsyncBaseTransport):
 
     async def exchange(self, method: str, url: httpx.URL, headers: Sequence[tuple[bytes, bytes]], body: bytes,
                        connect_timeout: float | None = None, read_timeout: float | None = None,
-                       request: httpx.Request | None = None) -> RawResponse:
-        """Send one request and read the whole response; failures raise httpx's transport errors."""
+                       request: httpx.Request | None = None, max_body: int | None = None) -> RawResponse:
+        """Send one request and read the whole response; failures raise httpx's transport errors.
+
+        A body longer than `max_body` raises ResponseTooLarge (and the connection is dropped).
+        """
         if url.scheme != "http":
             raise httpx.UnsupportedProtocol(f"LeanTransport speaks plain http, not {url.scheme}", request=request)
         origin = (url.host, url.port or 80)
@@ -84,7 +110,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
             async with asyncio.timeout(read_timeout) if read_timeout is not None else _UNBOUNDED:
                 _write(conn, method, url, headers, body)
                 await conn.writer.drain()
-                raw, keep = await _read(conn.reader, method, request)
+                raw, keep = await _read(conn.reader, method, request, max_body)
         except TimeoutError:
             conn.close()
             raise httpx.ReadTimeout("timed out waiting for the response", request=request) from None
@@ -146,7 +172,7 @@ def _write(conn: _Conn, method: str, url: httpx.URL, headers: Sequence[tuple[byt
 
 
 async def _read(reader: asyncio.StreamReader, method: str,
-                request: httpx.Request | None) -> tuple[RawResponse, bool]:
+                request: httpx.Request | None, max_body: int | None = None) -> tuple[RawResponse, bool]:
     """One response; `keep` says whether the connection may carry another request."""
     try:
         head = await reader.readuntil(b"\r\n\r\n")
@@ -183,11 +209,14 @@ async def _read(reader: asyncio.StreamReader, method: str,
         if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
             body = b""
         elif chunked:
-            body = await _read_chunked(reader)
+            body = await _read_chunked(reader, max_body, request)
         elif length is not None:
+            if max_body is not None and length > max_body:
+                raise ResponseTooLarge(f"response body of {length} bytes is over the limit of {max_body}",
+                                       request=request)
             body = await reader.readexactly(length)
         else:  # delimited by the server closing the connection
-            body, keep = await reader.read(), False
+            body, keep = await _read_to_close(reader, max_body, request), False
     except asyncio.IncompleteReadError:
         raise httpx.RemoteProtocolError("server disconnected inside the response body", request=request) from None
     except (ValueError, asyncio.LimitOverrunError):
@@ -195,11 +224,28 @@ async def _read(reader: asyncio.StreamReader, method: str,
     return RawResponse(status, reason, headers, body), keep
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+async def _read_to_close(reader: asyncio.StreamReader, max_body: int | None,
+                         request: httpx.Request | None) -> bytes:
+    parts: list[bytes] = []
+    total = 0
+    while part := await reader.read(_READ_PIECE):
+        total += len(part)
+        if max_body is not None and total > max_body:
+            raise ResponseTooLarge(f"response body over the limit of {max_body} bytes", request=request)
+        parts.append(part)
+    return b"".join(parts)
+
+
+async def _read_chunked(reader: asyncio.StreamReader, max_body: int | None = None,
+                        request: httpx.Request | None = None) -> bytes:
     chunks = []
+    total = 0
     while True:
         size_line = await reader.readuntil(b"\r\n")
         size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
+        total += size
+        if max_body is not None and total > max_body:  # before reading: a chunk may claim any size
+            raise ResponseTooLarge(f"response body over the limit of {max_body} bytes", request=request)
         if size == 0:
             while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
                 pass

@@ -5,7 +5,8 @@ connection is an asyncio Protocol and a delayed answer is a timer, so hundreds o
 cost neither threads nor tasks. Answers are deterministic: `responder(messages)`, by
 default an echo of the last user message. Faults are configured per prompt marker or per server
 request count: latency, HTTP statuses with Retry-After, dropped connections, hangs, malformed JSON,
-empty choices, missing content. It records every request, listens only on 127.0.0.1 and stops
+empty choices, missing content, a huge body (`huge`: `size` bytes of content with a Content-Length)
+and an endless chunked body (`endless`: chunks until the client hangs up, at most 4 GiB). It records every request, listens only on 127.0.0.1 and stops
 by itself after `lifetime` seconds.
 
     with StubServer(faults=[Fault("status", status=429, retry_after="1", times=1)]) as url:
@@ -26,9 +27,14 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Callable, Literal, Sequence, cast
 
-FaultKind = Literal["status", "drop", "hang", "malformed", "empty_choices", "no_content", "slow"]
-FAULT_KINDS: tuple[str, ...] = ("status", "drop", "hang", "malformed", "empty_choices", "no_content", "slow")
-Responder = Callable[[list[dict[str, Any]]], str]
+FaultKind = Literal["status", "drop", "hang", "malformed", "empty_choices", "no_content", "slow", "huge", "endless"]
+FAULT_KINDS: tuple[str, ...] = ("status", "drop", "hang", "malformed", "empty_choices", "no_content", "slow",
+                                "huge", "endless")
+_ENDLESS_CHUNK = b"x" * 65536
+_ENDLESS_LIMIT = 4 * 1024 ** 3  # an endless body still ends: the server stops by itself
+# A responder returns the answer text, or {"content": str | None, "tool_calls": [{name, arguments}]}
+# to answer with tool calls (arguments given as a string are sent as written, to test bad JSON).
+Responder = Callable[[list[dict[str, Any]]], "str | dict[str, Any]"]
 _MAX_HEAD = 64 * 1024
 
 
@@ -48,6 +54,7 @@ class Fault:
     status: int = 500
     retry_after: str | None = None  # Retry-After header value sent with a `status` fault
     delay: float = 0.0
+    size: int = 16 * 1024 * 1024  # bytes of content in a `huge` answer
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -219,6 +226,11 @@ class StubServer:
             return _Reply(_http(fault.status, payload, extra), delay)
         if kind == "malformed":
             return _Reply(_http_raw(200, b'{"id": "stub", "choices": [{"message": {"content": "trunc'), delay)
+        if kind == "endless":
+            head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+            return _Reply(head, delay, endless=True)
+        if kind == "huge":
+            return _Reply(_http(200, self._completion(body, messages, "x" * fault.size, None)), delay)
         return self._answer(body, messages, kind, delay)
 
     def _answer(self, body: dict[str, Any], messages: list[Any], kind: str | None, delay: float) -> _Reply:
@@ -272,6 +284,7 @@ def _http_raw(status: int, payload: bytes, extra: dict[str, str] | None = None) 
              f"content-length: {len(payload)}"]
     lines += [f"{k}: {v}" for k, v in (extra or {}).items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload
+    endless: bool = False  # after `payload` (a chunked head), send chunks until the client leaves
 
 
 class _Connection(asyncio.Protocol):
@@ -356,12 +369,29 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--lifetime", type=float, default=600.0, help="stop after this many seconds")
     args = parser.parse_args(argv)
+        if reply.endless:
+            self._pump(0)
+            return
     server = StubServer(latency=args.latency, port=args.port, lifetime=args.lifetime, record=False)
     print(server.start(), flush=True)
     try:
         server.wait()
     except KeyboardInterrupt:
         server.stop()
+
+
+    def _pump(self, sent: int) -> None:
+        """One chunk of an endless body now, the next soon; stops when the client closes (or at 4 GiB)."""
+        if self.transport is None or self.transport.is_closing() or sent >= _ENDLESS_LIMIT:
+            if self.transport is not None:
+                self.transport.close()
+            return
+        loop = asyncio.get_running_loop()
+        if self.transport.get_write_buffer_size() > (1 << 20):  # the client reads slower: wait for it
+            self.timer = loop.call_later(0.005, self._pump, sent)
+            return
+        self.transport.write(b"%x\r\n%s\r\n" % (len(_ENDLESS_CHUNK), _ENDLESS_CHUNK))
+        self.timer = loop.call_later(0, self._pump, sent + len(_ENDLESS_CHUNK))
 
 
 if __name__ == "__main__":
