@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import random
 
-from gradeloop.gate import GatePolicy, compare_runs
+import pytest
+
+from gradeloop.gate import GatePolicy, PartialRunError, compare_runs
 from gradeloop.gate.policy import NonInferiority
 
 SLICES = {"billing": 40, "login": 40, "upload": 40, "search": 40}
@@ -15,10 +17,12 @@ def test_planted_regression_on_one_slice_fails_and_names_it(runs_factory):
     assert cmp["schema"] == "gradeloop.compare/v1"
     assert cmp["verdict"] == "fail"
     assert "area=login" in cmp["failing"]
-    assert cmp["slices"]["area=login"]["verdict"] == "regression"
+    assert cmp["slices"]["area=login"]["verdict"] == "fail"
+    assert cmp["slices"]["area=login"]["finding"] == "regression"
     assert cmp["slices"]["area=login"]["diff"]["mean"] == -0.3
     for other in ("billing", "upload", "search"):
-        assert cmp["slices"][f"area={other}"]["verdict"] == "no significant change"
+        assert cmp["slices"][f"area={other}"]["verdict"] == "pass"
+        assert cmp["slices"][f"area={other}"]["finding"] == "no significant change"
 
 
 def test_identical_runs_pass(runs_factory):
@@ -32,7 +36,9 @@ def test_identical_runs_pass(runs_factory):
 def test_cases_in_one_run_only_are_listed(runs_factory):
     base, cand = runs_factory({"a": 10}, {}, {})
     cand["cases"] = cand["cases"][:-2]
-    cmp = compare_runs(base, cand)
+    with pytest.raises(PartialRunError, match="2 baseline case"):
+        compare_runs(base, cand)
+    cmp = compare_runs(base, cand, allow_partial=True)
     assert cmp["shared_cases"] == 8
     assert cmp["only_in_baseline"] == ["gated/a-8", "gated/a-9"]
 
@@ -52,7 +58,7 @@ def _sim_run(rng: random.Random, probs: list[float], tags: list[str], run_id: st
         ok = rng.random() < p
         cases.append({"suite": "s", "id": str(i), "tags": {"area": t},
                       "samples": [{"passed": ok, "score": float(ok), "grades": [], "error": None, "error_kind": None}]})
-    return {"run_id": run_id, "target": {"spec": run_id}, "cases": cases,
+    return {"run_id": run_id, "status": "done", "samples_per_case": 1, "target": {"spec": run_id}, "cases": cases,
             "metrics": {}, "slices": {}, "graders": {}}
 
 

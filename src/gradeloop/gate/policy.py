@@ -1,7 +1,10 @@
-"""Gate policies: what makes a candidate fail against a baseline.
+"""Gate policies: what makes a candidate fail against a baseline, and what makes it inconclusive.
 
-Defaults (no file): one-sided test at α = 0.05 per slice, Holm-corrected across the slices
-tested, a regression fails only when it is also larger than a 2-point practical margin.
+Defaults (no file): one-sided tests at a family-wise α = 0.05 across the slices tested
+(Bonferroni: each slice's interval is a simultaneous one, and the interval decides); a
+regression fails only when it is also larger than a 2-point practical margin. A result the data
+cannot support (errors, a slice with no data, an observed drop beyond `max_drop` that the test
+cannot confirm) is `inconclusive`, which fails unless `on_inconclusive: pass`.
 """
 from __future__ import annotations
 
@@ -51,7 +54,16 @@ class GatePolicy(_Strict):
     slices: Literal["all", "none"] | list[str] = Field(
         "all", description="Which tag keys to test per slice: all, none, or a list of tag keys")
     gate_graders: bool = Field(False, description="Also fail on a significant per-grader regression")
-    min_slice_cases: int = Field(5, ge=1, description="Slices with fewer shared cases are reported, not tested")
+    min_slice_cases: int = Field(5, ge=1, description="Slices with fewer shared cases are not tested (outside the "
+                                 "correction family); they pass only while their observed drop stays within max_drop")
+    max_drop: float = Field(0.10, ge=0, le=1, description="An observed drop beyond this that the test cannot confirm "
+                            "is inconclusive, never pass")
+    on_inconclusive: Literal["fail", "pass"] = Field(
+        "fail", description="Exit code of an inconclusive verdict: fail (exit 1, the default) or pass (printed)")
+    max_error_rate: float = Field(0.0, ge=0, le=1, description="Share of the candidate's planned samples that may "
+                                  "error (target, grader, missing output) before the verdict is inconclusive")
+    max_error_increase: float = Field(0.0, ge=0, le=1, description="How much the candidate's error rate may exceed "
+                                      "the baseline's before the verdict is fail")
     non_inferiority: list[NonInferiority] = Field(default_factory=list)
     floors: list[Floor] = Field(default_factory=list)
     max_gap: list[MaxGap] = Field(default_factory=list)

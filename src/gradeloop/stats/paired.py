@@ -132,6 +132,21 @@ def aligned_cases(base: Sequence[Sequence[float]],
     return b, c
 
 
+def descriptive_interval(b: CaseData, c: CaseData, level: float) -> tuple[float, float, str]:
+    """Newcombe's interval for binary data, else the t-interval on the per-case differences."""
+    n = b.n_cases
+    if b.binary and c.binary:
+        single = bool(np.all(b.counts == 1) and np.all(c.counts == 1))
+        sb, sc = summarise(b), summarise(c)
+        phi = _mcnemar_phi(b.means, c.means) if single else _correlation(c.means, b.means)
+        lo, hi = newcombe_interval(sc.mean, interval(sc, level), sb.mean, interval(sb, level), phi)
+        return lo, hi, "newcombe"
+    d = c.means - b.means
+    stderr = float(d.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0
+    lo, hi = t_interval(float(d.mean()), stderr, n, level, -1.0, 1.0)
+    return lo, hi, "t"
+
+
 def paired_difference(base: Sequence[Sequence[float]], cand: Sequence[Sequence[float]],
                       level: float = 0.95) -> PairedResult:
     """Estimate cand - base over index-aligned cases, with p-values for both directions."""
@@ -155,14 +170,7 @@ def paired_difference(base: Sequence[Sequence[float]], cand: Sequence[Sequence[f
     else:
         p_values, test = _t_test(d), "paired_t"
 
-    if binary:
-        sb, sc = summarise(b), summarise(c)
-        phi = _mcnemar_phi(b.means, c.means) if single else _correlation(c.means, b.means)
-        lo, hi = newcombe_interval(sc.mean, interval(sc, level), sb.mean, interval(sb, level), phi)
-        ci_name = "newcombe"
-    else:
-        lo, hi = t_interval(mean, stderr, n, level, -1.0, 1.0)
-        ci_name = "t"
+    lo, hi, ci_name = descriptive_interval(b, c, level)
     diff = Estimate(mean, stderr, lo, hi, n, n_samples, level)
     two, less, greater = p_values
     return PairedResult(diff, two, less, greater, f"{test}; {ci_name} interval", n_disc)
