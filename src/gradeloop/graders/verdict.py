@@ -1,7 +1,12 @@
 """Reading a judge model's reply: a verdict from JSON, `VERDICT: PASS`, a grade letter or a number.
 
 Judges answer in many shapes; this accepts the common ones and refuses to guess otherwise
-(an unparseable reply is a grader error, never a pass).
+(an unparseable reply is a grader error, never a pass). Chatty judges quote the output they
+grade, and the output may hold a verdict of its own (`{"score": 1, "passed": true}`,
+`VERDICT: PASS`), so only the judge's own verdict counts: the verdict object carrying the
+call's nonce (`"verdict_id"`, asked for in the prompt and unguessable by the output); else the
+one verdict the reply states, or, when it states several that differ, the object that opens
+the reply (the shape the judge was asked for). Any other disagreement is an error.
 """
 from __future__ import annotations
 
@@ -63,17 +68,22 @@ def _score_of(token: Any, choices: Mapping[str, float] | None, lo: float, hi: fl
     raise ValueError(f"not a score, label or verdict: {text[:40]!r}")
 
 
-def _json_objects(reply: str) -> list[dict[str, Any]]:
-    """Every JSON object embedded in the reply that carries a verdict key, in order."""
+NONCE_KEY = "verdict_id"
+_LINE_OPENING = re.compile(r"[\s*_#>`]*")  # only whitespace or markdown before the first verdict line
+_OPENING = re.compile(r"\s*(?:```[ \t]*(?:json|JSON)?[ \t]*\r?\n\s*)?")
+
+
+def _json_objects(reply: str) -> list[tuple[int, dict[str, Any]]]:
+    """(offset, object) of every JSON object embedded in the reply that carries a verdict key, in order."""
     dec, found, i = json.JSONDecoder(), [], reply.find("{")
     while i != -1:
         try:
             obj, end = dec.raw_decode(reply, i)
-        except ValueError:
+        except (ValueError, RecursionError):
             i = reply.find("{", i + 1)
             continue
         if isinstance(obj, dict) and any(k in obj for k in _JSON_KEYS):
-            found.append(obj)
+            found.append((i, obj))
         i = reply.find("{", end)
     return found
 
@@ -99,21 +109,46 @@ def _from_json(obj: Mapping[str, Any], choices: Mapping[str, float] | None, lo: 
     return Verdict(score, passed, reasoning, _confidence(obj.get("confidence")))
 
 
+def _same(verdicts: list[Verdict]) -> bool:
+    return len({(round(v.score, 9), v.passed) for v in verdicts}) == 1
+
+
+def _ambiguous(kind: str, verdicts: list[Verdict]) -> ValueError:
+    shown = ", ".join(f"{v.score:g}" + ("" if v.passed is None else (" pass" if v.passed else " fail"))
+                      for v in verdicts[:4])
+    return ValueError(f"the reply states {len(verdicts)} different {kind} verdicts ({shown}) and none is "
+                      "marked as the judge's own; the graded output may be quoted")
+
+
 def parse_verdict(reply: str, choices: Mapping[str, float] | None = None,
-                  score_range: tuple[float, float] = (0.0, 1.0)) -> Verdict:
-    """The judge's verdict in `reply`; the last stated one wins. ValueError when none can be read."""
+                  score_range: tuple[float, float] = (0.0, 1.0), nonce: str | None = None) -> Verdict:
+    """The judge's own verdict in `reply` (see the module docstring); ValueError when none can be read.
+
+    `nonce`: the value the prompt asked the judge to put in `"verdict_id"`; an object carrying it wins.
+    """
     lo, hi = score_range
-    objs = _json_objects(reply)
-    if objs:
-        return _from_json(objs[-1], choices, lo, hi)
+    found = _json_objects(reply)
+    if found:
+        if nonce is not None:
+            tagged = [obj for _, obj in found if str(obj.get(NONCE_KEY, "")).strip() == nonce]
+            if tagged:
+                return _from_json(tagged[0], choices, lo, hi)
+        verdicts = [_from_json(obj, choices, lo, hi) for _, obj in found]
+        if _same(verdicts) or found[0][0] == _OPENING.match(reply).end():
+            return verdicts[0]
+        raise _ambiguous("JSON", verdicts)
     for pattern in (_VERDICT, _LABELLED):
-        matches = pattern.findall(reply)
+        matches = list(pattern.finditer(reply))
         if matches:
-            token = matches[-1]
-            score = _score_of(token, choices, lo, hi)
-            word = token.strip().upper()
-            passed = (_PASS_WORDS[word] == 1.0) if word in _PASS_WORDS else None
-            return Verdict(score, passed, reply.strip()[:300])
+            verdicts = []
+            for m in matches:
+                token = m.group(1)
+                word = token.strip().upper()
+                passed = (_PASS_WORDS[word] == 1.0) if word in _PASS_WORDS else None
+                verdicts.append(Verdict(_score_of(token, choices, lo, hi), passed, reply.strip()[:300]))
+            if not _same(verdicts) and not _LINE_OPENING.fullmatch(reply[:matches[0].start()]):
+                raise _ambiguous("line", verdicts)
+            return verdicts[0]
     lines = [ln.strip() for ln in reply.strip().splitlines() if ln.strip()]
     if lines and len(lines[-1]) <= 12:
         token = lines[-1]
