@@ -238,18 +238,26 @@ class StubServer:
             content = self.responder(messages)
         except Exception as exc:  # the user's responder failing is the server's 500, not a crash
             return _Reply(_http(500, {"error": {"message": f"responder raised {type(exc).__name__}"}}), delay)
-        if not isinstance(content, str):
+        calls: list[dict[str, Any]] = []
+        if isinstance(content, dict):  # an answer with tool calls; content may be None beside them
+            calls = [_wire_call(c, i) for i, c in enumerate(content.get("tool_calls") or [])]
+            content = content.get("content")
+        if not (isinstance(content, str) or (content is None and calls)):
             return _Reply(_http(500, {"error": {"message": f"responder returned {type(content).__name__}"}}), delay)
-        return _Reply(_http(200, self._completion(body, messages, content, kind)), delay)
+        return _Reply(_http(200, self._completion(body, messages, content, kind, calls)), delay)
 
-    def _completion(self, body: dict[str, Any], messages: list[Any], content: str, kind: str | None) -> dict:
+    def _completion(self, body: dict[str, Any], messages: list[Any], content: str | None, kind: str | None,
+                    calls: list[dict[str, Any]] | None = None) -> dict:
         """An OpenAI chat.completion object; usage counts whitespace tokens, logprobs only if asked."""
-        words = content.split()
+        words = (content or "").split()
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in messages if isinstance(m, dict))
         message: dict[str, Any] = {"role": "assistant", "content": content}
+        if calls:
+            message["tool_calls"] = calls
         if kind == "no_content":
             message = {"role": "assistant"}
-        choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}
+        choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop",
+                                  "logprobs": None}
         if body.get("logprobs"):
             choice["logprobs"] = {"content": [
                 {"token": w, "logprob": -0.1 * (len(w) % 7 + 1), "bytes": list(w.encode()), "top_logprobs": []}
@@ -261,6 +269,13 @@ class StubServer:
                           "total_tokens": prompt_tokens + len(words)}}
 
 
+def _wire_call(call: dict[str, Any], index: int) -> dict[str, Any]:
+    """A responder's `{name, arguments}` in OpenAI's wire form (arguments as a JSON string)."""
+    args = call.get("arguments", {})
+    return {"id": call.get("id", f"call_{index}"), "type": "function",
+            "function": {"name": call["name"], "arguments": args if isinstance(args, str) else json.dumps(args)}}
+
+
 @dataclass(frozen=True, slots=True)
 class _Reply:
     """Bytes to write after `delay` seconds (None: nothing), then close, or hang until the client leaves."""
@@ -269,6 +284,7 @@ class _Reply:
     delay: float = 0.0
     close: bool = False
     hang: bool = False
+    endless: bool = False  # after `payload` (a chunked head), send chunks until the client leaves
 
 
 def _http(status: int, payload: Any, extra: dict[str, str] | None = None) -> bytes:
@@ -284,7 +300,6 @@ def _http_raw(status: int, payload: bytes, extra: dict[str, str] | None = None) 
              f"content-length: {len(payload)}"]
     lines += [f"{k}: {v}" for k, v in (extra or {}).items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload
-    endless: bool = False  # after `payload` (a chunked head), send chunks until the client leaves
 
 
 class _Connection(asyncio.Protocol):
@@ -354,30 +369,15 @@ class _Connection(asyncio.Protocol):
             return
         if reply.payload is not None:
             self.transport.write(reply.payload)
+        if reply.endless:
+            self._pump(0)
+            return
         if reply.close:
             self.transport.close()
             return
         self.busy = False
         if self.buffer:
             self._next()
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Serve in the foreground: prints the base URL on one line, then serves until killed or `lifetime`."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--lifetime", type=float, default=600.0, help="stop after this many seconds")
-    args = parser.parse_args(argv)
-        if reply.endless:
-            self._pump(0)
-            return
-    server = StubServer(latency=args.latency, port=args.port, lifetime=args.lifetime, record=False)
-    print(server.start(), flush=True)
-    try:
-        server.wait()
-    except KeyboardInterrupt:
-        server.stop()
 
 
     def _pump(self, sent: int) -> None:
@@ -392,6 +392,21 @@ def main(argv: Sequence[str] | None = None) -> None:
             return
         self.transport.write(b"%x\r\n%s\r\n" % (len(_ENDLESS_CHUNK), _ENDLESS_CHUNK))
         self.timer = loop.call_later(0, self._pump, sent + len(_ENDLESS_CHUNK))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve in the foreground: prints the base URL on one line, then serves until killed or `lifetime`."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--lifetime", type=float, default=600.0, help="stop after this many seconds")
+    args = parser.parse_args(argv)
+    server = StubServer(latency=args.latency, port=args.port, lifetime=args.lifetime, record=False)
+    print(server.start(), flush=True)
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        server.stop()
 
 
 if __name__ == "__main__":
