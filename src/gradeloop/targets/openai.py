@@ -85,8 +85,8 @@ class _LoopState:
     concurrency: int
     lean: LeanTransport | None = None
     client: httpx.AsyncClient | None = None
-
     max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+
     async def post(self, body: bytes, headers: list[tuple[bytes, bytes]]) -> RawResponse:
         """POST a JSON body; transport failures raise httpx errors."""
         if self.lean is not None:  # the outer asyncio timeout bounds it
@@ -107,8 +107,8 @@ class _LoopState:
 def parse_spec(spec: str) -> dict[str, Any]:
     """Split an `openai:` spec into constructor keyword arguments; bad specs raise InputError."""
     scheme, sep, rest = spec.partition(":")
-    if scheme != "openai" or not sep:
     shown = redact_spec(spec)  # what error messages may quote
+    if scheme != "openai" or not sep:
         raise InputError(f"expected openai:MODEL[@BASE_URL][;option=value], got {shown!r}", field="target")
     head, *options = rest.split(";")
     model, base_url = head, None
@@ -159,8 +159,8 @@ def _convert(name: str, value: str, spec: str) -> Any:
 
 
 def _check_url(url: str, spec: str) -> None:
-    try:
     spec = redact_spec(spec)
+    try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, ValueError) as exc:
         raise InputError(f"invalid base URL in {spec!r}: {redact_spec(str(exc))}", field="target") from None
@@ -241,10 +241,10 @@ class OpenAITarget:
         headers = list(_JSON_HEADERS)
         if key:
             headers.append((b"authorization", f"Bearer {key}".encode("latin-1", "replace")))
-        results: list[Generation] = [_NOT_RUN] * len(requests)
         elif self._url.userinfo:  # user:password@ in the base URL (a proxy or a gateway)
             basic = f"{self._url.username}:{self._url.password}".encode()
             headers.append((b"authorization", b"Basic " + base64.b64encode(basic)))
+        results: list[Generation] = [_NOT_RUN] * len(requests)
         todo = iter(enumerate(requests))
 
         async def worker() -> None:
@@ -358,13 +358,13 @@ class OpenAITarget:
                 resp = await state.post(json.dumps(body).encode(), headers)
         except (TimeoutError, httpx.TimeoutException):
             return _Failure(f"timeout after {self.timeout:g}s", retryable=True)
+        except ResponseTooLarge:  # the same prompt would overflow again: recorded, not retried
+            return _Failure(f"response body over max_response_bytes={self.max_response_bytes}", retryable=False)
         except httpx.HTTPError as exc:
             return _Failure(f"connection error: {type(exc).__name__}", retryable=True,
                             note=_redact(str(exc), key))
         if not 200 <= resp.status < 300:
             code = resp.status
-        except ResponseTooLarge:  # the same prompt would overflow again: recorded, not retried
-            return _Failure(f"response body over max_response_bytes={self.max_response_bytes}", retryable=False)
             return _Failure(f"http {code}", retryable=code in RETRYABLE_STATUS or code >= 500,
                             retry_after=parse_retry_after(resp.header_map()), note=_error_note(resp.content, key))
         try:
@@ -407,6 +407,13 @@ def _logprobs(block: Any) -> list[float] | None:
     return [float(v) for v in values if isinstance(v, (int, float))] or None
 
 
+def endpoint_url(base_url: str, path: str) -> httpx.URL:
+    """`path` joined to the base URL's path, before its query: `.../v1?api-version=X` + `chat/completions`
+    is `.../v1/chat/completions?api-version=X` (Azure), not `...?api-version=X/chat/completions`."""
+    base = httpx.URL(base_url)
+    return base.copy_with(path=base.path.rstrip("/") + "/" + path.lstrip("/"))
+
+
 def _plain_http_without_proxy(base_url: str) -> bool:
     """Whether the lean transport can serve this endpoint: http://, and no proxy configured for it."""
     url = httpx.URL(base_url)
@@ -432,10 +439,3 @@ def _redact(text: str, key: str | None) -> str:
         text = text.replace(key, "***")
     text = _KEYLIKE.sub(r"\1***", redact_spec(" ".join(text.split())))
     return text if len(text) <= 200 else text[:197] + "..."
-def endpoint_url(base_url: str, path: str) -> httpx.URL:
-    """`path` joined to the base URL's path, before its query: `.../v1?api-version=X` + `chat/completions`
-    is `.../v1/chat/completions?api-version=X` (Azure), not `...?api-version=X/chat/completions`."""
-    base = httpx.URL(base_url)
-    return base.copy_with(path=base.path.rstrip("/") + "/" + path.lstrip("/"))
-
-
