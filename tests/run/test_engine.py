@@ -54,7 +54,9 @@ def test_replay_run_metrics_slices_and_errors(workdir, suite):
     m = run["metrics"]
     # c errored: excluded from the numbers, reported apart
     assert m["pass_rate"]["n_cases"] == 2 and m["pass_rate"]["mean"] == pytest.approx(0.5)
-    assert m["errors"] == {"target": 1, "grader": 0, "samples": 3}
+    assert m["errors"] == {"target": 1, "grader": 0, "samples": 3, "missing": 0, "planned": 3, "rate": 1 / 3}
+    assert run["slices"]["locale=fr"]["errors"]["rate"] >= 0.0
+    assert run["error_messages"] == [{"message": "no recorded output for case 'c'", "count": 1}]
     assert run["slices"]["locale=fr"]["pass_rate"]["mean"] == 0.0
     assert run["slices"]["locale=en"]["pass_rate"]["mean"] == 1.0
     case_a = next(c for c in run["cases"] if c["id"] == "a")

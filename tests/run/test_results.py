@@ -50,6 +50,7 @@ def test_summary_is_the_full_document_without_cases_and_graders(store_and_run):
     full = build_run_json(store, run_id)
     summary = build_run_summary(store, run_id)
     assert set(full) - set(summary) == {"cases", "graders"}
+    assert full["error_messages"] and full["error_messages"][0]["count"] == 3
     assert summary == {k: v for k, v in full.items() if k not in ("cases", "graders")}
 
 
@@ -59,7 +60,7 @@ def test_summary_numbers(store_and_run):
     alpha = run["suites"][0]["metrics"]
     # a, c: every sample contains "n"; b: "n1" in 1 of 3 samples; down: target errors only
     assert alpha["pass_rate"]["mean"] == pytest.approx((1 + 1 / 3 + 1) / 3)
-    assert alpha["errors"] == {"target": 3, "grader": 0, "samples": 12}
+    assert alpha["errors"] == {"target": 3, "grader": 0, "samples": 12, "missing": 0, "planned": 12, "rate": 0.25}
     assert alpha["pass@2"]["n_cases"] == 3 and "pass^3" in alpha
     assert run["slices"]["kind=even"]["pass_rate"]["n_cases"] == 3  # a, c, d
     assert run["slices"]["kind=odd"]["pass_rate"]["n_cases"] == 2  # b, e (down has no valid sample)
@@ -91,7 +92,8 @@ def test_grades_with_errors_do_not_count(tmp_path):
     engine.graders = {key: (Flaky(),) for key in engine.graders}
     run_id = asyncio.run(engine.arun()).run_id
     run = build_run_summary(store, run_id)
-    assert run["metrics"]["errors"] == {"target": 0, "grader": 1, "samples": 2}
+    assert run["metrics"]["errors"] == {"target": 0, "grader": 1, "samples": 2, "missing": 0, "planned": 2,
+                                        "rate": 0.5}
     assert run["metrics"]["pass_rate"]["mean"] == 1.0 and run["metrics"]["pass_rate"]["n_samples"] == 1
     assert build_run_json(store, run_id)["graders"]["flaky"]["pass_rate"]["n_samples"] == 1
     store.close()

@@ -57,9 +57,22 @@ def _metrics(sums: list[Summary], samples_per_case: int) -> dict[str, Any]:
         usable = [(n, c) for n, c in counts if n >= k]
         out[f"pass@{k}"] = estimate_pass_at_k(usable, k).as_dict()
         out[f"pass^{k}"] = estimate_pass_hat_k(usable, k).as_dict()
-    out["errors"] = {"target": sum(s[4] for s in sums), "grader": sum(s[5] for s in sums),
-                     "samples": sum(s[2] for s in sums)}
+    out["errors"] = error_counts(sums, samples_per_case)
     return out
+
+
+def error_counts(sums: list[Summary], samples_per_case: int) -> dict[str, Any]:
+    """Target and grader errors, samples planned but never recorded (a killed run, a missing replay
+    output), and their share of the planned samples: the error rate reported beside the pass rate."""
+    k = max(int(samples_per_case), 1)
+    target = sum(s[4] for s in sums)
+    grader = sum(s[5] for s in sums)
+    recorded = sum(s[2] for s in sums)
+    missing = sum(max(k - s[2], 0) for s in sums)
+    planned = recorded + missing
+    errors = target + grader + missing
+    return {"target": target, "grader": grader, "samples": recorded, "missing": missing, "planned": planned,
+            "rate": errors / planned if planned else 0.0}
 
 
 def metrics_for(cases: list[dict], samples_per_case: int) -> dict[str, Any]:
@@ -113,7 +126,9 @@ def build_run_json(store: Store, run_id: str) -> dict[str, Any]:
     for c, summary in zip(cases, summaries):
         valid = summary[0]
         c["pass_rate"] = sum(valid) / len(valid) if valid else None
-    return _document(meta, run_id, cases, summaries, graders=_grader_metrics(cases), with_cases=True)
+    doc = _document(meta, run_id, cases, summaries, graders=_grader_metrics(cases), with_cases=True)
+    doc["error_messages"] = error_messages(store, run_id)
+    return doc
 
 
 def build_run_summary(store: Store, run_id: str) -> dict[str, Any]:
@@ -127,7 +142,9 @@ def build_run_summary(store: Store, run_id: str) -> dict[str, Any]:
     by_case = {key: _summarise_outcomes(row[2:] for row in rows)
                for key, rows in groupby(store.sample_outcomes(run_id), key=itemgetter(0, 1))}
     summaries = [by_case.get((c["suite"], c["id"])) or _summarise_outcomes(()) for c in cases]
-    return _document(meta, run_id, cases, summaries)
+    doc = _document(meta, run_id, cases, summaries)
+    doc["error_messages"] = error_messages(store, run_id)
+    return doc
 
 
 def _document(meta: dict[str, Any], run_id: str, cases: list[dict], summaries: list[Summary], *,
@@ -152,11 +169,13 @@ def _document(meta: dict[str, Any], run_id: str, cases: list[dict], summaries: l
     suites = []
     for s in meta["suites"]:
         m = metrics(by_suite.get(s["name"], []))
-        suites.append({**s, "metrics": m, "thresholds_result": _threshold(s, m)})
+        th = _threshold(s, m)
+        suites.append({**s, "metrics": m, "thresholds_result": th, "verdict": _suite_verdict(m, th)})
     slices: dict[str, Any] = {}
     for name in sorted(by_slice):
         m = metrics(by_slice[name])
-        slices[name] = {"pass_rate": m["pass_rate"], "score": m["score"]}
+        slices[name] = {"pass_rate": m["pass_rate"], "score": m["score"], "errors": m["errors"]}
+    robust = _robustness(cases, summaries)
     return {
         "schema": RUN_SCHEMA,
         "run_id": run_id,
@@ -169,23 +188,90 @@ def _document(meta: dict[str, Any], run_id: str, cases: list[dict], summaries: l
         "metrics": metrics(list(range(len(cases)))),
         **({} if graders is None else {"graders": graders}),
         "slices": slices,
+        **({} if robust is None else {"robustness": robust}),
         **({"cases": cases} if with_cases else {}),
     }
 
 
+def _robustness(cases: list[dict], summaries: list[Summary]) -> dict[str, Any] | None:
+    """Stability, worst case and flip rates per mutation operator, when the run holds variants.
+
+    A variant is a case whose `parent` (or whose id `PARENT~OP~N`) names a case of the same suite.
+    Built from each case's valid pass values, so the full document and the summary agree.
+    """
+    ids = {(c["suite"], c["id"]) for c in cases}
+
+    def parent_of(c: dict) -> str | None:
+        if c.get("parent"):
+            return c["parent"]
+        parts = c["id"].rsplit("~", 2)
+        return parts[0] if len(parts) == 3 and parts[2].isdigit() and (c["suite"], parts[0]) in ids else None
+
+    parents = [parent_of(c) for c in cases]
+    if not any(parents):
+        return None
+    from gradeloop.probes.robustness import robustness
+
+    view = [{"suite": c["suite"], "id": c["id"], "tags": c["tags"], "parent": p,
+             "samples": [{"passed": v == 1.0} for v in summary[0]]}
+            for c, p, summary in zip(cases, parents, summaries)]
+    report = robustness({"cases": view}).as_dict()
+    report["flips"] = report["flips"][:50]  # the first few; `probes robustness` lists them all
+    return report
+
+
 def _threshold(suite_meta: dict, metrics: dict) -> dict[str, Any] | None:
+    """The threshold's verdict: fail below the bar; inconclusive when any planned sample errored or is
+    missing (max_error_rate 0: errors are never scored as passes, so the bar cannot be judged);
+    pass otherwise. `passed` is kept for readers of the first schema: verdict == pass."""
     th = suite_meta.get("thresholds") or {}
     if th.get("min_pass_rate") is None:
         return None
     est = metrics["pass_rate"]
     on = th.get("on", "mean")
     value = est["ci_low"] if on == "ci_low" else est["mean"]
-    return {"min_pass_rate": th["min_pass_rate"], "on": on, "value": value, "passed": value >= th["min_pass_rate"]}
+    err = metrics["errors"]
+    max_rate = float(th.get("max_error_rate") or 0.0)
+    reason = None
+    if est["n_cases"] == 0:
+        verdict, reason = "inconclusive", "no valid sample"
+    elif value < th["min_pass_rate"]:
+        verdict = "fail"
+    elif err["rate"] > max_rate + 1e-12:
+        verdict = "inconclusive"
+        reason = (f"{err['planned'] - err['samples'] + err['target'] + err['grader']} of {err['planned']} samples "
+                  f"errored or are missing (error rate {err['rate']:.2f} > {max_rate:.2f})")
+    else:
+        verdict = "pass"
+    return {"min_pass_rate": th["min_pass_rate"], "on": on, "value": value, "passed": verdict == "pass",
+            "verdict": verdict, "error_rate": err["rate"], "max_error_rate": max_rate, "reason": reason}
+
+
+def _suite_verdict(metrics: dict, threshold: dict | None) -> str:
+    """A suite's verdict: its threshold's; without one, inconclusive when no sample has a verdict."""
+    if threshold is not None:
+        return threshold["verdict"]
+    return "inconclusive" if metrics["pass_rate"]["n_cases"] == 0 else "pass"
 
 
 def threshold_failures(run: dict[str, Any]) -> list[str]:
-    """Names of suites whose threshold failed (exit code 1 when any)."""
-    return [s["name"] for s in run["suites"] if s.get("thresholds_result") and not s["thresholds_result"]["passed"]]
+    """Names of suites whose verdict is not pass (exit code 1 when any): a failed or inconclusive
+    threshold, or a suite without a threshold where no sample has a verdict (every sample errored)."""
+    out = []
+    for s in run["suites"]:
+        tr = s.get("thresholds_result")
+        verdict = s.get("verdict") or (None if not tr else ("pass" if tr["passed"] else "fail"))
+        if verdict is not None and verdict != "pass":
+            out.append(s["name"])
+    return out
+
+
+def error_messages(store: Store, run_id: str, limit: int = 5) -> list[dict[str, Any]]:
+    """The run's distinct error messages, most frequent first, counted: what `eval` prints."""
+    rows = store.db.execute(
+        "SELECT error, COUNT(*) FROM samples WHERE run_id=? AND error IS NOT NULL GROUP BY error "
+        "ORDER BY COUNT(*) DESC, error LIMIT ?", (run_id, limit)).fetchall()
+    return [{"message": str(m), "count": int(n)} for m, n in rows]
 
 
 def resolve_run_id(store: Store, ref: str) -> str:
