@@ -61,10 +61,11 @@ def load_suites(suites: SuitesArg) -> list[Suite]:
 def make_judge_factory(judge: str | JudgeFn | None = None, project: Project | None = None) -> JudgeFactory:
     """How every command builds judges: graders' `model` specs (or project target names) become judges.
 
-    `judge` (else the project's `judge:`) answers graders whose model is `default`.
+    `judge` (else the project's `judge:`) answers graders whose model is `default`, and graders whose
+    model is a bare model name that no project target has (OpenAI grader JSON's "o4-mini-2025-04-16").
     """
-    from gradeloop.project import resolve_target
-    from gradeloop.targets.judge import judge_factory
+    from gradeloop.project import load_project, resolve_target
+    from gradeloop.targets.judge import is_target_spec, judge_factory, judge_spec_for
 
     default = judge if judge is not None else (project.judge_spec if project is not None else None)
 
@@ -76,6 +77,11 @@ def make_judge_factory(judge: str | JudgeFn | None = None, project: Project | No
             if callable(default):
                 return default
             return judge_factory(resolve_target(default, project))
+        if not is_target_spec(model):  # a project target's name, or a model name (OpenAI grader JSON)
+            proj = project or load_project()
+            if callable(default) and (proj is None or model not in proj.config.targets):
+                return default
+            model = judge_spec_for(model, default if isinstance(default, str) else None, proj)
         return judge_factory(resolve_target(model, project))
 
     return factory
