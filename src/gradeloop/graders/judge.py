@@ -81,7 +81,7 @@ def build_prompt(rubric: str, output: str, nonce: str, *, input_text: str | None
 
 def ask_judge(judge: JudgeFn, prompt: str, name: str, *, choices: Mapping[str, float] | None = None,
               score_range: tuple[float, float] = (0.0, 1.0), pass_threshold: float = 0.5,
-              nonce: str | None = None) -> Grade:
+              nonce: str | None = None, clip: bool = False) -> Grade:
     """Call the judge and turn its reply into a Grade; a failed call or unreadable reply is an error."""
     try:
         reply = judge(prompt)
@@ -90,7 +90,7 @@ def ask_judge(judge: JudgeFn, prompt: str, name: str, *, choices: Mapping[str, f
     if not isinstance(reply, str):
         return Grade(0.0, False, "", name, error=f"judge returned {type(reply).__name__}, not text")
     try:
-        v = parse_verdict(reply, choices, score_range, nonce=nonce)
+        v = parse_verdict(reply, choices, score_range, nonce=nonce, clip=clip)
     except ValueError as exc:
         return Grade(0.0, False, "", name, error=f"unparseable verdict: {exc}"[:500])
     passed = v.passed if v.passed is not None else v.score >= pass_threshold

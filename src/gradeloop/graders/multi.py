@@ -1,7 +1,9 @@
 """The `multi` grader: named sub-graders combined by weights or by a safe formula.
 
-Also runs OpenAI's multi grader JSON (`graders` + `calculate_output`). A sub-grade error
-makes the whole grade an error, never a pass.
+Also runs OpenAI's multi grader JSON (`graders` + `calculate_output`). As in OpenAI's, a formula
+sees each sub-grader's own result: a score_model with range [0, 10] enters it as 0..10, not
+rescaled to 0..1 (the weighted mean uses the 0..1 scores). A sub-grade error makes the whole
+grade an error, never a pass.
 """
 from __future__ import annotations
 
@@ -73,8 +75,9 @@ class MultiGrader:
                          signals=signals)
         scores = {key: g.score for key, g in grades.items()}
         if self.formula is not None:
+            results = {key: _own_scale(grader, scores[key]) for key, grader in self.subs}
             try:
-                raw = float(self.formula(scores))
+                raw = float(self.formula(results))
             except (ArithmeticError, TypeError, ValueError) as exc:
                 return Grade(0.0, False, parts, self.name, error=f"formula {self.formula_text!r} failed: {exc}")
             if math.isnan(raw):
@@ -88,6 +91,15 @@ class MultiGrader:
             how = f"weighted mean = {score:.3f}"
         ok = all(g.passed for g in grades.values()) if self.require_all else score >= self.pass_threshold - 1e-12
         return Grade(score, ok, f"{parts}; {how}", self.name, signals=signals)
+
+
+def _own_scale(grader: Grader, score: float) -> float:
+    """A sub-grade on its grader's own scale: score_model's range, else the [0, 1] score itself."""
+    rng = getattr(grader, "score_range", None)
+    if rng is None:
+        return score
+    lo, hi = rng
+    return lo + score * (hi - lo)
 
 
 @register("multi", MultiParams, "Combines named sub-graders by weighted mean or a formula (OpenAI multi compatible).",

@@ -1,9 +1,12 @@
 """OpenAI grader JSON run unchanged: string_check, text_similarity and score_model.
 
 (`python` and `multi` share their type names with ours and accept OpenAI's fields.) `item`
-is the case: `{{ item.reference }}`, `{{ item.<metadata field> }}` are filled at build time;
-`{{ sample.output_text }}` is the output, filled at grade time. In score_model prompts the
-output is fenced between nonce markers like the llm_judge's.
+is the case: `{{ item.reference }}` (or the guide's `{{ item.reference_answer }}`),
+`{{ item.<metadata field> }}` are filled at build time; `{{ sample.output_text }}`,
+`{{ sample.output_json.<path> }}` and `{{ sample.output_tools[i].function.<name|arguments> }}`
+come from the generation at grade time. In score_model prompts every sample value is fenced
+between nonce markers like the llm_judge's output. A score_model `model` that is an OpenAI model
+name is answered by the project's judge (see targets/judge.py).
 """
 from __future__ import annotations
 
@@ -14,9 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gradeloop.graders.base import Grade, JudgeFn
 from gradeloop.graders.judge import ask_judge, data_notice, delimit, new_nonce
+from gradeloop.graders.verdict import NONCE_KEY
 from gradeloop.graders.registry import BuildContext, Params, register
 from gradeloop.graders.similarity import metric_fn
-from gradeloop.graders.templating import SAMPLE_FIELDS, TEMPLATE, fill_sample, sample_paths
+from gradeloop.graders.templating import SAMPLE_FIELDS, fill_sample, sample_field_ok, sample_paths
 
 if TYPE_CHECKING:
     from gradeloop.suite.model import Case
@@ -31,8 +35,9 @@ _UNSUPPORTED_METRICS = {
 
 def _check_sample_templates(value: Any, param: str, ctx: BuildContext) -> None:
     for path in sample_paths(value):
-        if path not in SAMPLE_FIELDS:
-            ctx.error(f"unknown template field {{{{ {path} }}}} (supported: {{{{ sample.output_text }}}})", param)
+        if not sample_field_ok(path):
+            known = ", ".join(f"{{{{ {f} }}}}" for f in SAMPLE_FIELDS)
+            ctx.error(f"unknown template field {{{{ {path} }}}} (supported: {known}, with .key and [i] steps)", param)
 
 
 class StringCheckParams(Params):
@@ -40,8 +45,9 @@ class StringCheckParams(Params):
 
     input: str = Field(description="Usually \"{{ sample.output_text }}\".")
     reference: str = Field(description="Literal text or \"{{ item.reference }}\".")
-    operation: Literal["eq", "ne", "like", "ilike"] = Field(
-        description="eq / ne: equal or not; like: contains (case-sensitive); ilike: contains, ignoring case.")
+    operation: Literal["eq", "ne", "neq", "like", "ilike"] = Field(
+        description="eq / ne (or neq, as the guide writes it): equal or not; like: contains (case-sensitive); "
+                    "ilike: contains, ignoring case.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +63,7 @@ class StringCheckGrader:
     def grade(self, case: "Case", output: str) -> Grade:
         a, b = fill_sample(self.input, output), fill_sample(self.reference, output)
         op = self.operation
-        ok = (a == b if op == "eq" else a != b if op == "ne" else b in a if op == "like"
+        ok = (a == b if op == "eq" else a != b if op in ("ne", "neq") else b in a if op == "like"
               else b.casefold() in a.casefold())
         return Grade(1.0 if ok else 0.0, ok, f"{op} {b[:80]!r}: {'true' if ok else 'false'}", self.name)
 
@@ -138,7 +144,8 @@ class ScoreMessage(BaseModel):
 class ScoreModelParams(Params):
     """OpenAI score_model: a judge model scores the sample within a range."""
 
-    model: str = Field(description="Target spec of the scoring model.")
+    model: str = Field(description="Target spec of the scoring model, a project target's name, or a model name "
+                       "(e.g. o4-mini-2025-04-16) that the project's judge answers.")
     input: list[ScoreMessage] = Field(description="Prompt messages; may use {{ sample.output_text }} and {{ item.* }}.")
     range: tuple[float, float] = Field((0.0, 1.0), description="[min, max] of the model's score.")
     pass_threshold: float | None = Field(None, description="Raw score at or above which the sample passes "
@@ -160,32 +167,39 @@ class ScoreModelParams(Params):
 
 @dataclass(frozen=True, slots=True)
 class ScoreModelGrader:
-    """OpenAI's score_model, via the caller's judge; the output is fenced as data."""
+    """OpenAI's score_model, via the caller's judge; every sample value is fenced as data.
+
+    The judge's result is clipped to `range` (as OpenAI does) and normalised to [0, 1] for the
+    grade; `score_range` lets `multi` hand a formula the raw result, as OpenAI's multi grader does.
+    """
 
     name: str
     weight: float
     judge: JudgeFn
-    messages: tuple[tuple[str, str], ...]  # (role, text with {{ sample.output_text }} left in)
-    range: tuple[float, float]
+    messages: tuple[tuple[str, str], ...]  # (role, text with {{ sample.* }} left in)
+    score_range: tuple[float, float]
     threshold: float  # normalised to [0, 1]
 
+    @property
+    def range(self) -> tuple[float, float]:
+        return self.score_range
+
     def prompt(self, output: str, nonce: str) -> str:
-        fenced = delimit("OUTPUT", output, nonce)
-        body = "\n\n".join(f"[{role}]\n" + TEMPLATE.sub(
-            lambda m: fenced if m.group(1) == "sample.output_text" else m.group(0), text)
-            for role, text in self.messages)
-        lo, hi = self.range
+        body = "\n\n".join(f"[{role}]\n" + fill_sample(text, output, lambda v: delimit("OUTPUT", v, nonce))
+                            for role, text in self.messages)
+        lo, hi = self.score_range
         return (f"{data_notice(nonce)}\n\n{body}\n\nReply with one JSON object and nothing else: "
-                f'{{"reasoning": "<one or two sentences>", "result": <a number from {lo:g} to {hi:g}>, '
-                '"confidence": <0 to 1, how sure you are>}')
+                f'{{"{NONCE_KEY}": "{nonce}", "reasoning": "<one or two sentences>", '
+                f'"result": <a number from {lo:g} to {hi:g}>, "confidence": <0 to 1, how sure you are>}}')
 
     def grade(self, case: "Case", output: str) -> Grade:
-        return ask_judge(self.judge, self.prompt(output, new_nonce()), self.name, score_range=self.range,
-                         pass_threshold=self.threshold)
+        nonce = new_nonce()
+        return ask_judge(self.judge, self.prompt(output, nonce), self.name, score_range=self.score_range,
+                         pass_threshold=self.threshold, nonce=nonce, clip=True)
 
 
-@register("score_model", ScoreModelParams, "OpenAI score_model: a judge model returns a score in `range`.",
-          openai=True)
+@register("score_model", ScoreModelParams, "OpenAI score_model: a judge model returns a score in `range` "
+          "(an OpenAI model name is answered by the project's judge).", openai=True)
 def build_score_model(p: ScoreModelParams, ctx: BuildContext) -> ScoreModelGrader:
     for i, m in enumerate(p.input):
         _check_sample_templates(m.text, f"input[{i}].content", ctx)

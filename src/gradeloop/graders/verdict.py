@@ -36,12 +36,14 @@ class Verdict:
     confidence: float | None = None
 
 
-def _score_of(token: Any, choices: Mapping[str, float] | None, lo: float, hi: float) -> float:
+def _score_of(token: Any, choices: Mapping[str, float] | None, lo: float, hi: float, clip: bool = False) -> float:
     """Normalise one stated score, label or pass word to [0, 1]; ValueError if it is none of them."""
     if isinstance(token, bool):
         return float(token)
     if isinstance(token, (int, float)):
         x = float(token)
+        if clip and math.isfinite(x):
+            x = min(max(x, lo), hi)  # OpenAI's score_model clips the model's result to its range
         if not math.isfinite(x) or not lo <= x <= hi:
             raise ValueError(f"score {token!r} outside the range [{lo:g}, {hi:g}]")
         return (x - lo) / (hi - lo)
@@ -59,7 +61,7 @@ def _score_of(token: Any, choices: Mapping[str, float] | None, lo: float, hi: fl
             raise ValueError(f"score {text!r} is not a fraction in [0, 1]")
         return num / den
     try:
-        return _score_of(float(text), choices, lo, hi)
+        return _score_of(float(text), choices, lo, hi, clip)
     except ValueError as exc:
         if re.fullmatch(r"[-+]?\d+(?:\.\d+)?", text):
             raise exc
@@ -95,14 +97,15 @@ def _confidence(value: Any) -> float | None:
     return c if 0.0 <= c <= 1.0 else None
 
 
-def _from_json(obj: Mapping[str, Any], choices: Mapping[str, float] | None, lo: float, hi: float) -> Verdict:
+def _from_json(obj: Mapping[str, Any], choices: Mapping[str, float] | None, lo: float, hi: float,
+               clip: bool = False) -> Verdict:
     passed = obj.get("passed")
     passed = passed if isinstance(passed, bool) else None
     stated = next((obj[k] for k in ("score", "result", "choice", "grade", "label", "rating", "verdict")
                    if obj.get(k) is not None), None)
     if stated is None and passed is None:
         raise ValueError("JSON verdict has neither a score nor `passed`")
-    score = _score_of(stated, choices, lo, hi) if stated is not None else float(bool(passed))
+    score = _score_of(stated, choices, lo, hi, clip) if stated is not None else float(bool(passed))
     if passed is None and isinstance(obj.get("verdict"), str) and obj["verdict"].strip().upper() in _PASS_WORDS:
         passed = _PASS_WORDS[obj["verdict"].strip().upper()] == 1.0
     reasoning = next((str(obj[k]) for k in ("reasoning", "reason", "explanation", "rationale") if obj.get(k)), "")
@@ -121,10 +124,12 @@ def _ambiguous(kind: str, verdicts: list[Verdict]) -> ValueError:
 
 
 def parse_verdict(reply: str, choices: Mapping[str, float] | None = None,
-                  score_range: tuple[float, float] = (0.0, 1.0), nonce: str | None = None) -> Verdict:
+                  score_range: tuple[float, float] = (0.0, 1.0), nonce: str | None = None,
+                  clip: bool = False) -> Verdict:
     """The judge's own verdict in `reply` (see the module docstring); ValueError when none can be read.
 
     `nonce`: the value the prompt asked the judge to put in `"verdict_id"`; an object carrying it wins.
+    `clip`: a number outside `score_range` is clipped to it (OpenAI's score_model) instead of refused.
     """
     lo, hi = score_range
     found = _json_objects(reply)
@@ -132,8 +137,8 @@ def parse_verdict(reply: str, choices: Mapping[str, float] | None = None,
         if nonce is not None:
             tagged = [obj for _, obj in found if str(obj.get(NONCE_KEY, "")).strip() == nonce]
             if tagged:
-                return _from_json(tagged[0], choices, lo, hi)
-        verdicts = [_from_json(obj, choices, lo, hi) for _, obj in found]
+                return _from_json(tagged[0], choices, lo, hi, clip)
+        verdicts = [_from_json(obj, choices, lo, hi, clip) for _, obj in found]
         if _same(verdicts) or found[0][0] == _OPENING.match(reply).end():
             return verdicts[0]
         raise _ambiguous("JSON", verdicts)
@@ -145,14 +150,14 @@ def parse_verdict(reply: str, choices: Mapping[str, float] | None = None,
                 token = m.group(1)
                 word = token.strip().upper()
                 passed = (_PASS_WORDS[word] == 1.0) if word in _PASS_WORDS else None
-                verdicts.append(Verdict(_score_of(token, choices, lo, hi), passed, reply.strip()[:300]))
+                verdicts.append(Verdict(_score_of(token, choices, lo, hi, clip), passed, reply.strip()[:300]))
             if not _same(verdicts) and not _LINE_OPENING.fullmatch(reply[:matches[0].start()]):
                 raise _ambiguous("line", verdicts)
             return verdicts[0]
     lines = [ln.strip() for ln in reply.strip().splitlines() if ln.strip()]
     if lines and len(lines[-1]) <= 12:
         token = lines[-1]
-        score = _score_of(token, choices, lo, hi)
+        score = _score_of(token, choices, lo, hi, clip)
         word = token.strip("*\"'`. ").upper()
         passed = (_PASS_WORDS[word] == 1.0) if word in _PASS_WORDS else None
         return Verdict(score, passed, " ".join(lines[:-1])[:300])
