@@ -29,7 +29,9 @@ _EXPORTS = {
     "GatePolicy": "gradeloop.gate.policy",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = ["__version__", "evaluate", "compare", "load_suites", "GradeloopWarning", "RunResult", "CaseResult",
+           "SampleResult", "GradeResult", "SuiteResult", "Comparison", "TuneReport", "Metrics", "Estimate",
+           "InputError", "Suite", "Case", "GatePolicy"]
 
 if TYPE_CHECKING:
     from gradeloop.api import GradeloopWarning, compare, evaluate, load_suites

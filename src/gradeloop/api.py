@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 SuiteLike = Union[str, Path, "Suite"]
 SuitesArg = Union[SuiteLike, Sequence[SuiteLike]]
-RunLike = Union[RunResult, dict, str, Path]
+RunLike = Union[RunResult, "dict[str, Any]", str, Path]
 Progress = Callable[[int, int], None]
 DEFAULT_JUDGE = "default"  # an llm_judge grader with `model: default` uses the project's (or caller's) judge
 
@@ -36,19 +36,21 @@ class GradeloopWarning(UserWarning):
 
 
 def load_suites(suites: SuitesArg) -> list[Suite]:
-    """Suites from paths (files or folders), Suite objects, or a mix; validated with file:line errors."""
+    """Suites from paths (files or folders) then Suite objects; validated with file:line errors, names unique."""
     from gradeloop.suite import Suite
     from gradeloop.suite import load_suites as _load
 
     items: Sequence[SuiteLike] = [suites] if isinstance(suites, (str, Path, Suite)) else list(suites)
-    out: list[Suite] = []
+    paths: list[str] = []
+    objects: list[Suite] = []
     for item in items:
         if isinstance(item, Suite):
-            out.append(item)
+            objects.append(item)
         elif isinstance(item, (str, Path)):
-            out.extend(_load([str(item)]))
+            paths.append(str(item))
         else:
             raise InputError(f"expected a suite path or Suite, got {type(item).__name__}", field="suites")
+    out = (_load(paths) if paths else []) + objects  # files first; the loader skips a file reached twice
     if not out:
         raise InputError("no suites given", field="suites")
     names = [s.name for s in out]
@@ -146,14 +148,14 @@ def execute(suites: Sequence[Suite], target: Target, store: Store, config: RunCo
             on_warning(message)
         else:
             warnings.warn(message, GradeloopWarning, stacklevel=5)  # the caller of evaluate()
-    hook = hasattr(target, "on_generated")
-    if progress is not None and hook:
-        target.on_generated = progress.sample  # type: ignore[union-attr]
+    hook = progress is not None and hasattr(target, "on_generated")
+    if hook:
+        setattr(target, "on_generated", progress.sample if progress else None)  # noqa: B010 (optional hook)
     try:
         return engine.run()
     finally:
-        if hook and progress is not None:
-            target.on_generated = None  # type: ignore[union-attr]
+        if hook:
+            setattr(target, "on_generated", None)  # noqa: B010
 
 
 class _SampleProgress:
