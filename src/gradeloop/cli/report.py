@@ -1,7 +1,6 @@
 """`gradeloop report`: HTML, Markdown or JUnit from a run, a comparison or a tuning run."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
@@ -16,15 +15,15 @@ def load_document(ref: str, store: Optional[Path]) -> dict:
     """A run (id, latest, file) or any gradeloop JSON document (compare, tune)."""
     path = Path(ref)
     if path.is_file():
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"malformed JSON: {exc.msg}", file=ref, line=exc.lineno) from None
-        except UnicodeDecodeError:
-            raise InputError("not valid UTF-8", file=ref) from None
+        from gradeloop import safejson
+        from gradeloop.files import read_input_bytes
+        from gradeloop.run.schema import RUN_SCHEMA, validate_run
+        from gradeloop.suite.text import decode_utf8
+
+        doc = safejson.loads(decode_utf8(read_input_bytes(path, what="JSON document"), ref), ref)
         if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith("gradeloop."):
             raise InputError("not a gradeloop document (no gradeloop schema)", file=ref, field="schema")
-        return doc
+        return validate_run(doc, ref) if doc.get("schema") == RUN_SCHEMA else doc
     from gradeloop.run.results import load_run
 
     return load_run(ref, store)

@@ -287,15 +287,9 @@ def load_run(ref: str, store: str | Path | None = None) -> dict[str, Any]:
     """A run by id, `latest`, or a run JSON file."""
     path = Path(ref)
     if ref.endswith(".json") or (path.is_file() and ref != "latest"):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read run file: {exc}", file=ref) from None
-        except json.JSONDecodeError as exc:
-            raise InputError(f"malformed JSON: {exc.msg}", file=ref, line=exc.lineno) from None
-        if not isinstance(data, dict) or data.get("schema") != RUN_SCHEMA:
-            raise InputError(f"not a run file (schema must be {RUN_SCHEMA})", file=ref, field="schema")
-        return data
+        from gradeloop.run.schema import read_run_file
+
+        return read_run_file(path)  # FIFOs, bad JSON and schema violations: one InputError
     st = Store(store or DEFAULT_STORE)
     try:
         return build_run_json(st, resolve_run_id(st, ref))

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from gradeloop import safejson
 from gradeloop.errors import InputError
 from gradeloop.suite.build import build_suite
 from gradeloop.suite.model import Suite
@@ -48,13 +49,10 @@ def _decode(line: str) -> Any:
 def parse_json_line(line: str, file: str, number: int) -> Any:
     """One JSON value, or an InputError naming the line and column of the problem."""
     try:
-        return _decode(line)
+        return safejson.loads(line, file, number, decode=_decode)
     except _DuplicateKey as exc:
         raise InputError(f"duplicate key '{exc.args[0]}' in one JSON object", file=file,
                          line=number, field=str(exc.args[0])) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"malformed JSON: {exc.msg} at column {exc.colno}", file=file,
-                         line=number) from None
 
 
 def parse_jsonl(text: str, file: str, *, split: str | None = None) -> Suite:

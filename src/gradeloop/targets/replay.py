@@ -8,13 +8,18 @@ recorded output is an error of that sample, never a crash.
 from __future__ import annotations
 
 import hashlib
-import json
+import math
 from pathlib import Path
 from typing import Sequence
 
+from gradeloop import safejson
 from gradeloop.errors import InputError
+from gradeloop.files import read_input_bytes
 from gradeloop.targets.base import Generation, Request
 from gradeloop.tools.calls import parse_calls
+
+
+MAX_SAMPLE_INDEX = 10_000_000  # far past any run; a 5,000-digit `sample` is an input error, not a crash
 
 
 class ReplayTarget:
@@ -32,10 +37,7 @@ class ReplayTarget:
         self._digest = self._load()
 
     def _load(self) -> str:
-        try:
-            raw = self.path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read replay file: {exc.strerror}", file=str(self.path)) from None
+        raw = read_input_bytes(self.path, what="replay file")  # FIFOs, devices, folders: one InputError
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -44,10 +46,7 @@ class ReplayTarget:
         for lineno, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"malformed JSON: {exc.msg}", file=str(self.path), line=lineno) from None
+            row = safejson.loads(line, str(self.path), lineno)  # huge ints, deep nesting, lone surrogates
             if not isinstance(row, dict):
                 raise InputError("each line must be a JSON object", file=str(self.path), line=lineno)
             case_id = row.get("case_id")
@@ -70,8 +69,15 @@ class ReplayTarget:
                 self._steps[(case_id, sample or 0, step)] = row
                 continue
             sample = row.get("sample")
-            if sample is not None and (not isinstance(sample, int) or sample < 0):
-                raise InputError("must be a non-negative integer", file=str(self.path), line=lineno, field="sample")
+            if sample is not None and (not isinstance(sample, int) or isinstance(sample, bool)
+                                       or not 0 <= sample <= MAX_SAMPLE_INDEX):
+                raise InputError(f"must be an integer from 0 to {MAX_SAMPLE_INDEX:,}", file=str(self.path),
+                                 line=lineno, field="sample")
+            logprobs = row.get("logprobs")
+            if logprobs is not None and not (isinstance(logprobs, list) and all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in logprobs)):
+                raise InputError("must be a list of finite numbers (token log-probabilities)", file=str(self.path),
+                                 line=lineno, field="logprobs")
             conf = row.get("confidence")
             if conf is not None and not isinstance(conf, (int, float)):
                 raise InputError("must be a number", file=str(self.path), line=lineno, field="confidence")
