@@ -5,6 +5,11 @@ how requests are batched: Gumbel noise drawn from a counter-based hash of (sampl
 token id) is added to logits/T before an argmax, which is an exact sample from softmax(logits/T)
 (after top-p), vectorised over the batch on the model's device. Decoding is always ours (greedy or that sampler); of a model's own generation defaults
 only its end-of-sequence tokens are kept, so sampling settings mean the same for every model.
+
+Tools: a request's tool schemas go through the chat template (`apply_chat_template(tools=...)`);
+a template that does not mention tools gets them as a Hermes-style system message instead. The
+calls the model writes (`<tool_call>{...}</tool_call>` blocks, or a bare JSON call) become
+`tool_calls`, and the text outside them the output.
 """
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from gradeloop.errors import InputError
 from gradeloop.targets.base import Generation, Request, SamplingParams
+from gradeloop.tools.calls import ToolCall
+from gradeloop.tools.text import parse_text_calls
 
 if TYPE_CHECKING:
     from gradeloop.devices import Placement
@@ -160,34 +167,40 @@ def load_model_and_tokenizer(spec: str | HFSpec, *, adapter_trainable: bool = Fa
     return model, tokenizer
 
 
-_MASK32 = 0xFFFFFFFF
+def _signed(c: int) -> int:
+    return c - (1 << 64) if c >= 1 << 63 else c
 
 
-def _mul32(x: Any, c: int) -> Any:
-    """x * c mod 2**32 for int64 tensors holding 32-bit values, split so no product overflows int64."""
-    return (x * (c & 0xFFFF) + (((x * (c >> 16)) & 0xFFFF) << 16)) & _MASK32
+_M1, _M2 = _signed(0xBF58476D1CE4E5B9), _signed(0x94D049BB133111EB)  # splitmix64's finaliser
+_GOLDEN = _signed(0x9E3779B97F4A7C15)
 
 
-def _hash32(x: Any) -> Any:
-    """murmur3's 32-bit finaliser on an int64 tensor of 32-bit values: a counter-based random draw."""
-    x = x & _MASK32
-    x = _mul32(x ^ (x >> 16), 0x85EBCA6B)
-    x = _mul32(x ^ (x >> 13), 0xC2B2AE35)
-    return x ^ (x >> 16)
+def _mix64(z: Any) -> Any:
+    """splitmix64's finaliser on int64 tensors (wrapping multiply; shifts made logical by masks)."""
+    z = (z ^ ((z >> 30) & ((1 << 34) - 1))) * _M1
+    z = (z ^ ((z >> 27) & ((1 << 37) - 1))) * _M2
+    return z ^ ((z >> 31) & ((1 << 33) - 1))
 
 
-def gumbel_noise(seeds: Any, step: int, vocab: int) -> Any:
+def gumbel_noise(seeds: Any, step: int, vocab: int, token_keys: Any = None) -> Any:
     """Gumbel(0, 1) noise [rows, vocab] from (row seed, step, token id) only: a row's draws never
-    depend on which other rows share its batch, and the whole batch is drawn in a few tensor ops
+    depend on which other rows share its batch, and the whole batch is drawn in a dozen tensor ops
     on the model's device (no per-row generator, no per-row Python loop)."""
     import torch
 
-    lo, hi = seeds & _MASK32, (seeds >> 32) & _MASK32
-    key = _hash32(lo ^ _hash32(hi ^ _hash32(torch.full_like(seeds, step) + 0x9E3779B9)))
-    token = torch.arange(vocab, device=seeds.device, dtype=torch.int64)
-    bits = _hash32(key[:, None] ^ _hash32(token + 0x632BE5AB)[None, :])
-    uniform = ((bits >> 8).to(torch.float32) + 0.5) / float(1 << 24)  # in (0, 1), 24 random bits
+    if token_keys is None:
+        token_keys = token_hashes(vocab, seeds.device)
+    key = _mix64(_mix64(seeds) + _signed((step + 1) * 0x9E3779B97F4A7C15 % (1 << 64)))
+    bits = _mix64(key[:, None] + token_keys[None, :])
+    uniform = (((bits >> 40) & 0xFFFFFF).to(torch.float32) + 0.5) * (1.0 / (1 << 24))  # (0, 1), 24 bits
     return -torch.log(-torch.log(uniform))
+
+
+def token_hashes(vocab: int, device: Any) -> Any:
+    """A well-mixed 64-bit key per token id (computed once per batch)."""
+    import torch
+
+    return _mix64(torch.arange(vocab, device=device, dtype=torch.int64) * _GOLDEN + 0x632BE59BD9B4E019)
 
 
 def _top_p_mask(logits: Any, top_p: Any) -> Any:
@@ -215,6 +228,8 @@ def _logits_processor(seeds: list[int | None], temperatures: list[float], top_ps
         def __init__(self) -> None:
             self.logprobs: list[torch.Tensor] = []
             self._rows: tuple[Any, ...] | None = None
+            self._nucleus = False
+            self._token_keys: Any = None
 
         def _tensors(self, device: Any) -> tuple[Any, ...]:
             if self._rows is None:
@@ -224,6 +239,7 @@ def _logits_processor(seeds: list[int | None], temperatures: list[float], top_ps
                                            device=device),
                               torch.tensor([t if h else 1.0 for t, h in zip(temperatures, hot)], device=device),
                               torch.tensor(top_ps, dtype=torch.float32, device=device))
+                self._nucleus = any(p < 1.0 for p in top_ps)
             return self._rows
 
         def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
@@ -232,8 +248,11 @@ def _logits_processor(seeds: list[int | None], temperatures: list[float], top_ps
             out = raw
             if bool(hot.any()):
                 logits = raw / temp[:, None]
-                logits = logits.masked_fill(_top_p_mask(logits, top_p), float("-inf"))
-                noisy = logits + gumbel_noise(seed, len(self.logprobs), raw.shape[-1])
+                if self._nucleus:
+                    logits = logits.masked_fill(_top_p_mask(logits, top_p), float("-inf"))
+                if self._token_keys is None:
+                    self._token_keys = token_hashes(raw.shape[-1], raw.device)
+                noisy = logits + gumbel_noise(seed, len(self.logprobs), raw.shape[-1], self._token_keys)
                 out = torch.where(hot[:, None], noisy, raw)
             chosen = out.argmax(-1, keepdim=True)
             self.logprobs.append(raw.log_softmax(-1).gather(-1, chosen).squeeze(-1))
@@ -305,6 +324,28 @@ def default_batch_size(spec: HFSpec) -> int:
     return memory_batch_size(_free_bytes(place.device, weights), row_bytes(config, dtype_bytes), cap)
 
 
+def _template_message(m: Any) -> dict[str, Any]:
+    """A chat message for a chat template: role and content, plus a transcript's tool calls and ids."""
+    out: dict[str, Any] = {"role": str(m["role"]), "content": str(m.get("content") or "")}
+    for key in ("tool_calls", "tool_call_id", "name"):
+        if m.get(key) is not None:
+            out[key] = m[key]
+    return out
+
+
+TOOL_PROMPT = ("You may call functions. The available tools, as JSON schemas:\n<tools>\n{tools}\n</tools>\n"
+               "To call one, answer with <tool_call>{{\"name\": <function name>, \"arguments\": <JSON object>}}"
+               "</tool_call>, one block per call.")
+
+
+def tool_system_prompt(tools: Sequence[Any], messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The Hermes-style tool description as (the start of) the system message, for templates without tools."""
+    text = TOOL_PROMPT.format(tools="\n".join(json.dumps(dict(t)) for t in tools))
+    if messages and messages[0]["role"] == "system":
+        return [{**messages[0], "content": f"{messages[0]['content']}\n\n{text}"}, *messages[1:]]
+    return [{"role": "system", "content": text}, *messages]
+
+
 class HFTarget:
     """A local transformers model as a target; loads lazily, generates in left-padded batches.
 
@@ -372,7 +413,7 @@ class HFTarget:
         rows: list[tuple[int, list[int]]] = []
         for i, req in enumerate(requests):
             try:
-                rows.append((i, self._prompt_ids(req.input)))
+                rows.append((i, self._prompt_ids(req.input, req.tools)))
             except Exception as exc:  # a malformed input fails only its own sample
                 results[i] = Generation(output=None, error=f"bad input: {type(exc).__name__}: {exc}")
         rows.sort(key=lambda r: len(r[1]))
@@ -392,17 +433,22 @@ class HFTarget:
                 return [Generation(output=None, error=f"{type(exc).__name__}: {exc}")]
             return [g for r, p in zip(reqs, prompts) for g in self._run_chunk([r], [p])]
 
-    def _prompt_ids(self, value: Any) -> list[int]:
+    def _prompt_ids(self, value: Any, tools: Sequence[Any] = ()) -> list[int]:
         tokenizer = self._tokenizer
         if isinstance(value, str):
             messages = [{"role": "user", "content": value}]
         elif isinstance(value, (list, tuple)) and value and all(isinstance(m, dict) or hasattr(m, "get")
                                                                 for m in value):
-            messages = [{"role": str(m["role"]), "content": str(m["content"])} for m in value]
+            messages = [_template_message(m) for m in value]
         else:
             raise ValueError(f"input must be a string or chat messages, got {type(value).__name__}")
-        if getattr(tokenizer, "chat_template", None):
-            text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        template = getattr(tokenizer, "chat_template", None)
+        if tools and not (isinstance(template, str) and "tools" in template):
+            messages = tool_system_prompt(tools, messages)  # a template that cannot show tools: say them
+            tools = ()
+        if template:
+            text = tokenizer.apply_chat_template(messages, tools=[dict(t) for t in tools] or None, tokenize=False,
+                                                 add_generation_prompt=True)
             ids = tokenizer(text, add_special_tokens=False)["input_ids"]
         elif isinstance(value, str):
             ids = tokenizer(value)["input_ids"]
@@ -451,8 +497,12 @@ class HFTarget:
             tokens = tokens[:end]
             text = tokenizer.decode(tokens, skip_special_tokens=True)
             text, kept = _truncate_at_stop(tokenizer, tokens, text, req.params.stop)
+            calls: tuple[ToolCall, ...] = ()
+            if req.tools:  # the calls the template's format asked for: <tool_call> blocks or plain JSON
+                text, calls = parse_text_calls(text)
             results.append(Generation(output=text, latency_s=share, logprobs=logprobs[row][:kept],
-                                      usage={"prompt_tokens": len(prompt), "completion_tokens": kept}))
+                                      usage={"prompt_tokens": len(prompt), "completion_tokens": kept},
+                                      tool_calls=calls))
         return results
 
     async def aclose(self) -> None:
