@@ -36,12 +36,13 @@ def lean_gc(first_generation: int = 10_000) -> Iterator[None]:
         gc.unfreeze()
 
 
-def run_suites(suite_paths: list[Path], target_spec: str, *, samples: int = 1, seed: int = 0, concurrency: int = 8,
+def run_suites(suite_paths: list[Path], target_spec: str, *, samples: int | None = 1, seed: int = 0, concurrency: int = 8,
                temperature: float = 0.0, max_tokens: int = 256, store: Store, use_cache: bool = True,
                progress: bool = True, console: Console | None = None, full: bool = True) -> dict:
     """Load suites, run them against the target and return the run JSON (used by eval, tune and demo).
 
     With `full=False` it is the run summary (no `cases`, no `graders`): enough for tables and thresholds.
+    `samples=None`: as many as the target recorded (a replay file's samples per case), else 1.
     """
     from gradeloop.run import Engine, RunConfig
     from gradeloop.run.results import build_run_json, build_run_summary
@@ -53,6 +54,8 @@ def run_suites(suite_paths: list[Path], target_spec: str, *, samples: int = 1, s
         suites = load_suites([str(p) for p in suite_paths])
         params = SamplingParams(temperature=temperature, max_tokens=max_tokens)
         target = load_target(target_spec, params=params)
+        if samples is None:  # a replay target evaluates every recorded sample by default
+            samples = int(getattr(target, "recorded_samples", 0) or 1)
         config = RunConfig(samples=samples, seed=seed, concurrency=concurrency, params=params, use_cache=use_cache)
         console = console or Console(stderr=True)
         if progress and sys.stderr.isatty():
@@ -81,7 +84,8 @@ def register(app: typer.Typer) -> None:
     def eval_cmd(
         suites: list[Path] = typer.Argument(..., help="Suite files or folders (YAML, JSONL, CSV)"),
         target: str = typer.Option(..., "--target", "-t", help="replay:FILE | py:mod:fn | openai:MODEL@URL | hf:PATH"),
-        samples: int = typer.Option(1, "--samples", "-n", min=1, help="Samples per case"),
+        samples: Optional[int] = typer.Option(None, "--samples", "-n", min=1,
+                                              help="Samples per case (default: 1; replay: every recorded sample)"),
         seed: int = typer.Option(0, "--seed"),
         concurrency: int = typer.Option(8, "--concurrency", "-c", min=1),
         temperature: float = typer.Option(0.0, "--temperature"),
@@ -91,8 +95,8 @@ def register(app: typer.Typer) -> None:
         no_cache: bool = typer.Option(False, "--no-cache", help="Always generate; do not read the cache"),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No tables"),
     ) -> None:
-        """Evaluate a target on suites; exit 1 when a suite threshold fails."""
-        from gradeloop.report.terminal import render_run
+        """Evaluate a target on suites; exit 1 when a suite threshold fails or is inconclusive."""
+        from gradeloop.report.terminal import render_errors, render_run
 
         st = open_store(store)
         try:
@@ -105,11 +109,17 @@ def register(app: typer.Typer) -> None:
             write_json(json_out, run)
         if not quiet:
             render_run(run, Console())
+        render_errors(run.get("error_messages") or [], Console(stderr=True))
         from gradeloop.run.results import threshold_failures
 
         failed = threshold_failures(run)
         if failed:
-            Console(stderr=True).print(f"[red]threshold failed:[/red] {', '.join(failed)}")
+            verdicts = {s["name"]: s.get("verdict", "fail") for s in run["suites"]}
+            err = Console(stderr=True)
+            if fails := [n for n in failed if verdicts[n] == "fail"]:
+                err.print(f"[red]threshold failed:[/red] {', '.join(fails)}")
+            if unsure := [n for n in failed if verdicts[n] != "fail"]:
+                err.print(f"[yellow]inconclusive[/yellow] (errors or missing outputs; never a pass): {', '.join(unsure)}")
             raise typer.Exit(1)
 
     @app.command("show")

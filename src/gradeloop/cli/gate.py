@@ -11,32 +11,62 @@ from rich.table import Table
 from gradeloop.cli.common import STORE_OPT, open_store, write_json
 from gradeloop.report.terminal import fmt_estimate
 
-_STYLE = {"regression": "red", "improvement": "green", "untested": "dim"}
+_STYLE = {"fail": "red", "inconclusive": "yellow", "pass": "green"}
+_MARK = {"pass": "[green]ok[/green]", "fail": "[red]FAIL[/red]", "inconclusive": "[yellow]INCONCLUSIVE[/yellow]"}
+
+
+def _level(cmp: dict) -> str:
+    d = (cmp["overall"].get("diff") or {}).get("level")
+    return f"{d:.0%} simultaneous" if d else "simultaneous"
 
 
 def render_compare(cmp: dict, console: Console) -> None:
     table = Table(title=f"{cmp['baseline']['run_id']} → {cmp['candidate']['run_id']} "
                         f"({cmp['shared_cases']} shared cases)", title_justify="left")
-    for col in ("slice", "cases", "baseline", "candidate", "difference [95% CI]", "adj. p", "MDE", "verdict"):
-        table.add_column(col, justify="left" if col in ("slice", "verdict") else "right")
+    for col in ("slice", "cases", "baseline", "candidate", f"difference [{_level(cmp)}]", "adj. p", "MDE",
+                "errors", "finding", "verdict"):
+        table.add_column(col, justify="left" if col in ("slice", "verdict", "finding") else "right")
     for name, e in {"all": cmp["overall"], **cmp["slices"]}.items():
         style = _STYLE.get(e["verdict"], "")
+        err = (e.get("errors") or {}).get("candidate")
         table.add_row(name, str(e["n_cases"]), fmt_estimate(e["baseline"]), fmt_estimate(e["candidate"]),
                       fmt_estimate(e.get("diff")) if e.get("diff") else "–",
                       "–" if e.get("p_value_adjusted") is None else f"{e['p_value_adjusted']:.3g}",
                       "–" if e.get("mde") is None else f"{e['mde']:.3f}",
-                      f"[{style}]{e['verdict']}[/{style}]" if style else e["verdict"])
+                      "–" if not err else f"{err['rate']:.2f}",
+                      e.get("finding", ""), f"[{style}]{e['verdict']}[/{style}]" if style else e["verdict"])
     console.print(table)
     for c in cmp["checks"]:
-        if not c["passed"] or c["kind"] != "no_regression":
-            mark = "[green]ok[/green]" if c["passed"] else "[red]FAIL[/red]"
-            console.print(f"  {mark} {c['kind']} {c['scope']}: {c['message']}")
+        if c.get("verdict", "pass" if c["passed"] else "fail") != "pass" or c["kind"] != "no_regression":
+            mark = _MARK[c.get("verdict", "pass" if c["passed"] else "fail")]
+            console.print(f"  {mark} {c['kind']} {c['scope']}: {c['message']}", highlight=False)
     for key, label in (("only_in_baseline", "only in baseline"), ("only_in_candidate", "only in candidate")):
         if cmp[key]:
             console.print(f"  [yellow]{len(cmp[key])} case(s) {label}[/yellow]: {', '.join(cmp[key][:10])}"
                           + (" …" if len(cmp[key]) > 10 else ""))
-    verdict = "[green]PASS[/green]" if cmp["verdict"] == "pass" else f"[red]FAIL[/red]: {', '.join(cmp['failing'])}"
-    console.print(f"gate: {verdict}")
+    for role, reasons in (cmp.get("partial") or {}).items():
+        console.print(f"  [yellow]partial {role} (allowed)[/yellow]: {'; '.join(reasons)}")
+    for m in cmp.get("error_messages") or []:
+        console.print(f"  [yellow]candidate error[/yellow] {m['count']}×: {m['message']}", highlight=False)
+    render_verdict(cmp["verdict"], cmp.get("on_inconclusive", "fail"), cmp.get("failing", []),
+                   cmp.get("to_decide", []), console)
+
+
+def render_verdict(verdict: str, on_inconclusive: str, failing: list[str], to_decide: list[str],
+                   console: Console) -> None:
+    """The last line: the verdict, and for an inconclusive one what would decide it."""
+    if verdict == "pass":
+        console.print("gate: [green]PASS[/green]")
+        return
+    if verdict == "fail":
+        console.print(f"gate: [red]FAIL[/red]: {', '.join(failing)}")
+    else:
+        passed = on_inconclusive == "pass"
+        console.print("gate: [yellow]INCONCLUSIVE[/yellow]"
+                      + (" (passed by policy: on_inconclusive: pass)" if passed else
+                         " (fails by default; on_inconclusive: pass in the policy lets it through)"))
+    for line in to_decide[:5]:
+        console.print(f"  to decide: {line}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -46,18 +76,21 @@ def register(app: typer.Typer) -> None:
         candidate: str = typer.Argument(..., help="Run id, latest, or run JSON file"),
         policy: Optional[Path] = typer.Option(None, "--policy", help="Gate policy YAML"),
         json_out: Optional[Path] = typer.Option(None, "--json", help="Write the compare JSON here"),
+        allow_partial: bool = typer.Option(False, "--allow-partial",
+                                           help="Judge unfinished, empty or incomplete runs (missing data counts "
+                                                "as errors) instead of refusing them with exit 2"),
         store: Optional[Path] = STORE_OPT,
     ) -> None:
-        """Paired comparison of two runs per slice and grader; exit 1 when the gate fails."""
+        """Paired comparison of two runs per slice and grader; exit 1 when the gate fails or is inconclusive."""
         from gradeloop.gate import compare_runs, load_policy
         from gradeloop.run.results import load_run
 
         pol = load_policy(policy)
-        cmp = compare_runs(load_run(baseline, store), load_run(candidate, store), pol)
+        cmp = compare_runs(load_run(baseline, store), load_run(candidate, store), pol, allow_partial=allow_partial)
         if json_out:
             write_json(json_out, cmp)
         render_compare(cmp, Console())
-        if cmp["verdict"] != "pass":
+        if not cmp["passed"]:
             raise typer.Exit(1)
 
     @app.command("gate")
@@ -72,9 +105,14 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed"),
         concurrency: int = typer.Option(8, "--concurrency", "-c", min=1),
         json_out: Optional[Path] = typer.Option(None, "--json"),
+        policy: Optional[Path] = typer.Option(None, "--policy", help="Gate policy YAML (max_drop, errors, "
+                                                                       "on_inconclusive; alpha/margin from the options)"),
+        allow_partial: bool = typer.Option(False, "--allow-partial", help="Gate against an unfinished or "
+                                                                           "incomplete baseline instead of exit 2"),
         store: Optional[Path] = STORE_OPT,
     ) -> None:
-        """Sequential gate: sample the candidate in rounds, stop once the verdict is decided."""
+        """Sequential gate: sample the candidate in rounds, stop early when clear, end with compare's test."""
+        from gradeloop.gate import load_policy
         from gradeloop.gate.sequential import sequential_gate
         from gradeloop.run import RunConfig
         from gradeloop.suite import load_suites
@@ -96,19 +134,27 @@ def register(app: typer.Typer) -> None:
         try:
             result = sequential_gate(base, suite_objs, tgt, st, alpha=alpha, margin=margin, effect=effect,
                                      round_size=round_size, seed=seed, config=config, judge_factory=judge_factory,
+                                     policy=load_policy(policy), allow_partial=allow_partial,
                                      on_round=lambda r: console.print(
                                          f"round {r['round']}: {r['cases_used']} cases, decision {r['decision']}, "
                                          f"difference in [{r['confidence_sequence'][0]:+.3f}, "
-                                         f"{r['confidence_sequence'][1]:+.3f}]"))
+                                         f"{r['confidence_sequence'][1]:+.3f}], error rate {r['error_rate']:.2f}"))
         finally:
             st.close()
         if json_out:
             write_json(json_out, result)
         fixed = result["fixed_design_cases"]
-        console.print(f"decision: [bold]{result['decision']}[/bold] after {result['cases_used']} of "
-                      f"{result['cases_available']} cases"
+        look = result["final_look"]
+        stage = ("the interim test" if result["stage"] == "interim" else
+                 "the last look (compare's test)" if result["stage"] == "final" else "errors, before the last look")
+        console.print(f"decided by {stage} after {result['cases_seen']} of {result['cases_available']} cases"
+                      + (f": {fmt_estimate(look['diff'])}" if look and look.get("diff") else "")
                       + (f"; a fixed design for a {effect:.0%} regression needs {fixed}" if fixed else ""))
-        if result["verdict"] != "pass":
+        for why in result["reasons"]:
+            console.print(f"  {why}", highlight=False)
+        render_verdict(result["verdict"], result["on_inconclusive"], ["all"],
+                       [result["to_decide"]] if result["to_decide"] else [], console)
+        if not result["passed"]:
             raise typer.Exit(1)
 
     @app.command("plan")

@@ -49,8 +49,13 @@ def _exp(log_value: float) -> float:
 class SequentialPairedTest:
     """Feed per-case differences (candidate - baseline) one at a time; stop at a decision."""
 
-    def __init__(self, alpha: float = 0.05, margin: float = 0.0) -> None:
+    def __init__(self, alpha: float = 0.05, margin: float = 0.0, alpha_no_regression: float | None = None) -> None:
+        """`alpha` bounds a false "regression"; `alpha_no_regression` (default: alpha) bounds a false
+        "no_regression", the early pass a group-sequential gate may spend differently."""
         self.alpha = check_probability(alpha, "alpha")
+        self.alpha_no_regression = check_probability(
+            alpha if alpha_no_regression is None else alpha_no_regression, "alpha_no_regression")
+        self._threshold_ok = math.log(1.0 / self.alpha_no_regression)
         if not isinstance(margin, (int, float)) or not 0.0 <= margin < 1.0:
             raise InputError(f"must be in [0, 1), got {margin!r}", field="margin")
         self.margin = float(margin)
@@ -99,7 +104,7 @@ class SequentialPairedTest:
         if self.decision == "continue":
             if self._log_reg >= self._threshold:
                 self.decision, self.decided_at = "regression", self.n
-            elif self._log_ok >= self._threshold:
+            elif self._log_ok >= self._threshold_ok:
                 self.decision, self.decided_at = "no_regression", self.n
         return self.decision
 

@@ -33,6 +33,7 @@ class ReplayTarget:
         self.spec = spec or f"replay:{path}"
         self._rows: dict[tuple[str, int], dict] = {}
         self._by_case: dict[str, list[dict]] = {}
+        self._assigned: dict[str, dict[int, dict]] = {}
         self._steps: dict[tuple[str, int, int], dict] = {}  # (case, sample, agent step >= 1) -> line
         self._digest = self._load()
 
@@ -89,16 +90,28 @@ class ReplayTarget:
     def fingerprint(self) -> str:
         return f"replay-{self._digest}"
 
+    def _samples_of(self, case_id: str) -> dict[int, dict]:
+        """A case's recorded samples by index: rows with a `sample` keep it, the others take the
+        free indices in file order. Nothing cycles: a sample never recorded is an error of that sample."""
+        if not self._assigned and self._by_case:
+            for (c, i), r in self._rows.items():
+                self._assigned.setdefault(c, {})[i] = r
+            for c, rows in self._by_case.items():
+                taken = self._assigned.setdefault(c, {})
+                free = (i for i in range(len(rows) + len(taken) + 1) if i not in taken)
+                for r in rows:
+                    if r.get("sample") is None:
+                        taken[next(free)] = r
+        return self._assigned.get(case_id, {})
+
+    @property
+    def recorded_samples(self) -> int:
+        """The most samples recorded for any case: what a run evaluates by default (issue 11: every
+        recorded sample counts; a case with fewer gets errors for the samples it lacks)."""
+        return max((len(self._samples_of(c)) for c in self._by_case), default=0)
+
     def _row_for(self, case_id: str, sample_index: int) -> dict | None:
-        row = self._rows.get((case_id, sample_index))
-        if row is not None:
-            return row
-        rows = self._by_case.get(case_id)
-        if not rows:
-            return None
-        # Rows without a sample index are used in order and cycle when more samples are asked for.
-        unindexed = [r for r in rows if r.get("sample") is None] or rows
-        return unindexed[sample_index % len(unindexed)]
+        return self._samples_of(case_id).get(sample_index)
 
     async def generate(self, requests: Sequence[Request]) -> list[Generation]:
         out: list[Generation] = []
@@ -106,7 +119,11 @@ class ReplayTarget:
             row = (self._steps.get((req.case_id, req.sample_index, req.step)) if req.step
                    else self._row_for(req.case_id, req.sample_index))
             if row is None:
-                out.append(Generation(output=None, error=f"no recorded output for case {req.case_id!r}"))
+                have = len(self._samples_of(req.case_id))
+                why = (f"no recorded output for case {req.case_id!r}" if not have else
+                       f"no recorded output for case {req.case_id!r} sample {req.sample_index} "
+                       f"({have} recorded)")
+                out.append(Generation(output=None, error=why))
                 continue
             signals = {"confidence": float(row["confidence"])} if row.get("confidence") is not None else {}
             out.append(Generation(output=row["output"], logprobs=row.get("logprobs"), signals=signals,
