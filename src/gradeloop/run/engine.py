@@ -155,6 +155,8 @@ class Engine:
         self.on_progress = on_progress
         self._grade_text = _GradeText()
         # Build (and so validate) every grader before any generation is paid for.
+        if judge_factory is None:  # the project's judges, as every entry point builds them
+            from gradeloop.targets.judge import judge_factory
         self.graders = {(s.name, c.id): build_graders(s, c, judge_factory=judge_factory)
                         for s in self.suites for c in s.cases}
 
