@@ -54,16 +54,22 @@ def register(app: typer.Typer) -> None:
         json_out: Optional[Path] = typer.Option(None, "--json", help="Write the tune JSON here"),
         store: Optional[Path] = STORE_OPT,
         adapters: Optional[Path] = ADAPTERS_OPT,
+        judge: Optional[str] = typer.Option(None, "--judge", help="Judge for graders whose model is `default` or "
+                                            "a model name (default: the project's `judge:`)"),
     ) -> None:
         """Tune a model iteration by iteration; each iteration is evaluated and gated, kept or rolled back."""
+        from gradeloop.api import make_judge_factory
+        from gradeloop.project import load_project
         from gradeloop.tune.config import load_tune_config
         from gradeloop.tune.loop import TuneLoop
 
         cfg, base_dir = load_tune_config(config)
         console = Console()
+        judges = make_judge_factory(judge, load_project())
         st = open_store(store)
         try:
-            loop = TuneLoop(cfg, base_dir, st, _registry(adapters), log=lambda m: console.print(f"[dim]{m}[/dim]"))
+            loop = TuneLoop(cfg, base_dir, st, _registry(adapters), log=lambda m: console.print(f"[dim]{m}[/dim]"),
+                            judge_factory=judges)
             doc = loop.run()
             write_json(loop.dir / "tune.json", doc)
         finally:

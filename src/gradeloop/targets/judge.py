@@ -3,8 +3,9 @@
 Graders never import targets; whoever builds graders passes `judge_factory` from here.
 
 A grader's `model` may also be a bare model name, as OpenAI grader JSON pasted unchanged has
-(`"model": "o4-mini-2025-04-16"`): it maps through the project's judge configuration, to the
-gradeloop.yaml target of that name if there is one, else to the project's `judge:`.
+(`"model": "o4-mini-2025-04-16"`), or `default`: it maps through the project's judge
+configuration, to the gradeloop.yaml target of that name if there is one, else to the project's
+`judge:`.
 """
 from __future__ import annotations
 
@@ -39,6 +40,9 @@ def judge_spec_for(model: str, default: str | None = None, project: object | Non
         if model in proj.config.targets:  # type: ignore[attr-defined]
             return proj.target_spec(model)  # type: ignore[attr-defined]
     judge = default if default is not None else (proj.judge_spec if proj is not None else None)  # type: ignore[attr-defined]
+    if judge is None and model == "default":
+        raise InputError("the grader asks for the default judge, but none is set (`judge:` in gradeloop.yaml, "
+                         "--judge, or evaluate(judge=...))", field="model")
     if judge is None:
         raise InputError(f"{model!r} is a model name, not a target spec: set the project's judge (`judge:` in "
                          "gradeloop.yaml, --judge, or evaluate(judge=...)) or name a gradeloop.yaml target "

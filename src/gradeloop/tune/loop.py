@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from gradeloop.files import atomic_write_text
 from gradeloop.gate import GatePolicy, compare_runs
+from gradeloop.graders.base import JudgeFactory
 from gradeloop.run import Engine, RunConfig, Store, build_run_json
 from gradeloop.run.results import metrics_for
 from gradeloop.suite import Suite, load_suites
@@ -92,12 +93,16 @@ class TuneLoop:
     """One tuning line: its config, suites, store, adapter registry and saved state."""
 
     def __init__(self, cfg: TuneConfig, base_dir: Path, store: Store, registry: AdapterRegistry,
-                 state_root: Path = Path(".gradeloop") / "tunes", log: Callable[[str], None] = print) -> None:
+                 state_root: Path = Path(".gradeloop") / "tunes", log: Callable[[str], None] = print,
+                 judge_factory: JudgeFactory | None = None) -> None:
         self.cfg, self.store, self.registry, self.log = cfg, store, registry, log
+        if judge_factory is None:  # judge graders use the project's judges, as `eval` and the API do
+            from gradeloop.targets.judge import judge_factory
+        self.judge_factory: JudgeFactory = judge_factory
         self.roles = resolve_roles(cfg, base_dir)
         self.contamination = check_training_data(self.roles.train, self.roles.eval_suites,
                                                  allow=cfg.allow_contaminated)
-        self.cases = graded_cases(self.roles.train)
+        self.cases = graded_cases(self.roles.train, self.judge_factory)
         digest = hashlib.sha256(json.dumps(
             [cfg.model_dump(), [(s.name, s.version) for s in self.roles.train + self.roles.eval_suites]],
             sort_keys=True).encode()).hexdigest()[:12]
@@ -112,7 +117,8 @@ class TuneLoop:
         """Run the eval suites on a model spec (cached: an unchanged model is never re-sampled)."""
         e = self.cfg.eval
         config = RunConfig(samples=e.samples, seed=e.seed, concurrency=e.concurrency, params=self.eval_params)
-        outcome = Engine(self.roles.eval_suites, load_target(spec, params=self.eval_params), self.store, config).run()
+        outcome = Engine(self.roles.eval_suites, load_target(spec, params=self.eval_params), self.store, config,
+                         judge_factory=self.judge_factory).run()
         return build_run_json(self.store, outcome.run_id)
 
     def sampler(self, spec: str) -> Callable[[int], list[Scored]]:
@@ -122,7 +128,8 @@ class TuneLoop:
         def sample(k: int) -> list[Scored]:
             params = SamplingParams(temperature=hp.temperature, max_tokens=hp.max_completion_length)
             config = RunConfig(samples=k, seed=self.cfg.seed, params=params)
-            outcome = Engine(self.roles.train, load_target(spec, params=params), self.store, config).run()
+            outcome = Engine(self.roles.train, load_target(spec, params=params), self.store, config,
+                             judge_factory=self.judge_factory).run()
             run = build_run_json(self.store, outcome.run_id)
             return [Scored(c["id"], s["output"], s["passed"], s["score"])
                     for c in run["cases"] for s in c["samples"] if s["output"] is not None]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from gradeloop.graders import build_graders, combine, safe_grade
-from gradeloop.graders.base import Grader
+from gradeloop.graders.base import Grader, JudgeFactory
 from gradeloop.suite.model import Case, Suite
 
 
@@ -48,9 +48,15 @@ class GradedCase:
         return 0.0 if score is None else float(score)
 
 
-def graded_cases(suites: Sequence[Suite]) -> dict[str, GradedCase]:
-    """Case id → GradedCase for every case of the suites (ids must be unique across them)."""
-    return {c.id: GradedCase(c, build_graders(s, c)) for s in suites for c in s.cases}
+def graded_cases(suites: Sequence[Suite], judge_factory: JudgeFactory | None = None) -> dict[str, GradedCase]:
+    """Case id → GradedCase for every case of the suites (ids must be unique across them).
+
+    Judge graders (llm_judge, score_model, refusal with a judge) get their judges from `judge_factory`,
+    by default the project's, as evaluation builds them: the reward is the same check.
+    """
+    if judge_factory is None:
+        from gradeloop.targets.judge import judge_factory
+    return {c.id: GradedCase(c, build_graders(s, c, judge_factory=judge_factory)) for s in suites for c in s.cases}
 
 
 def completion_text(completion: Any) -> str:
