@@ -83,3 +83,17 @@ def test_python_api_evaluate_uses_the_projects_judge(project):
 
     result = gradeloop.evaluate([str(project / "dev.yaml")], "py:judgemod:answer", store=project / "e.db")
     assert json.loads(json.dumps(result.to_json()))["metrics"]["pass_rate"]["mean"] == pytest.approx(0.75)
+
+
+def test_eval_and_gate_cli_use_the_projects_judge(project, capsys):
+    from gradeloop.cli import main
+
+    code = main(["eval", "dev.yaml", "-t", "py:judgemod:answer", "--store", "cli.db", "--json", "base.json"])
+    run = json.loads((project / "base.json").read_text())
+    assert code in (0, 1) and run["metrics"]["pass_rate"]["mean"] == pytest.approx(0.75)
+    assert all(s["error"] is None for c in run["cases"] for s in c["samples"])
+    code = main(["gate", "dev.yaml", "--baseline", "base.json", "-t", "py:judgemod:answer", "--store", "cli.db",
+                 "--json", "gate.json"])
+    out = capsys.readouterr().out
+    assert code in (0, 1) and "needs a judge" not in out and "unknown target spec" not in out
+    assert (project / "gate.json").is_file()
