@@ -296,3 +296,64 @@ class ForbiddenToolsGrader:
 @register("forbidden_tools", ForbiddenParams, "Misuse: fails when the model calls any of the named tools.")
 def _build_forbidden(p: ForbiddenParams, ctx: BuildContext) -> ForbiddenToolsGrader:
     return ForbiddenToolsGrader(p.name or ctx.default_name, p.weight, frozenset(p.names))
+
+
+# tool_exec ---------------------------------------------------------------------------------------
+class ToolExecParams(Params):
+    module: str = Field(description="Python file with the tool implementations (top-level functions named "
+                                    "like the tools) and the `check`; relative to the suite's folder.")
+    check: str | None = Field("check", description="Function check(calls, results, case) -> bool | float | "
+                                                   "{score, passed, reason}; null: pass when every call ran "
+                                                   "without error.")
+    timeout: float = Field(10.0, gt=0, le=600, description="Seconds for running all the calls and the check.")
+    memory_mb: int = Field(1024, ge=64, description="Address-space limit of the sandbox worker.")
+    pass_threshold: float = Field(1.0, ge=0, le=1, description="A float check result passes at or above this.")
+
+
+@dataclass(frozen=True, slots=True)
+class ToolExecGrader:
+    """Executes the calls in order against the user's implementations in the sandbox, then runs `check`."""
+
+    name: str
+    weight: float
+    module: Any  # ToolModule
+    check: str | None
+    pass_threshold: float
+    blocking = True  # runs a sandboxed process: the engine grades such chunks off its event loop
+
+    def grade(self, case: "Case", output: str) -> Grade:
+        from gradeloop.graders.python_grader import case_json, grade_from_result
+        from gradeloop.tools.execute import ToolRunError
+
+        calls = calls_of(output)
+        try:
+            run = self.module.run(calls, check=self.check, case=case_json(case))
+        except ToolRunError as exc:
+            return Grade(0.0, False, "", self.name, error=str(exc))
+        failed = [f"{c.name}: {r['error']}" for c, r in zip(calls, run.results) if "error" in r]
+        if self.check is None:
+            ok = not failed
+            return Grade(float(ok), ok, "; ".join(failed[:3]) or f"{len(calls)} call(s) ran", self.name)
+        g = grade_from_result(run.check, self.name, self.pass_threshold)
+        if failed and g.error is None:
+            g = Grade(g.score, g.passed, f"{g.reason}; failed calls: {'; '.join(failed[:2])}", g.grader)
+        return g
+
+
+@register("tool_exec", ToolExecParams, "Runs the tool calls against your Python tool implementations in the "
+                                       "sandbox and grades the resulting state with your check().")
+def _build_exec(p: ToolExecParams, ctx: BuildContext) -> ToolExecGrader:
+    from pathlib import Path
+
+    from gradeloop.tools.execute import ToolModule
+
+    base = ctx.base_dir or (str(Path(ctx.file).parent) if ctx.file else None)
+    path = Path(p.module) if Path(p.module).is_absolute() or base is None else Path(base) / p.module
+    try:
+        module = ToolModule.load(path, timeout=p.timeout, memory_mb=p.memory_mb)
+    except ValueError as exc:
+        ctx.error(str(exc), "module")
+    if p.check is not None and p.check not in module.functions:
+        ctx.error(f"{path} defines no top-level function {p.check!r} (set check: null to only run the calls)",
+                  "check")
+    return ToolExecGrader(p.name or ctx.default_name, p.weight, module, p.check, p.pass_threshold)

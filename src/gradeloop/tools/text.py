@@ -27,6 +27,9 @@ def _call_from_object(obj: Any, text: str) -> ToolCall | None:
 
 
 def _block_call(body: str) -> ToolCall:
+    cut = body.rfind("</")  # an answer cut off inside the closing tag ("...}</tool_c")
+    if cut >= 0 and "</tool_call>".startswith(body[cut:]):
+        body = body[:cut].rstrip()
     try:
         obj = json.loads(body)
     except ValueError as exc:
