@@ -231,7 +231,13 @@ def drop_privileges(who):
     _drop_capabilities()
 
 
+def _cpu_exceeded(signum, frame):
+    # PID 1 of a namespace ignores SIGXCPU's default action, so the limit is enforced here
+    os._exit(128 + signal.SIGXCPU)
+
+
 def set_limits(cfg):
+    signal.signal(signal.SIGXCPU, _cpu_exceeded)
     mb = 1 << 20
     limits = [(resource.RLIMIT_AS, cfg["memory_mb"] * mb), (resource.RLIMIT_FSIZE, cfg["disk_mb"] * mb),
               (resource.RLIMIT_NOFILE, cfg["open_files"]), (resource.RLIMIT_CORE, 0),

@@ -31,10 +31,11 @@ class _Dead(Exception):
     """The worker closed its pipe or broke the protocol."""
 
 
-def _describe_exit(code: int | None, namespaces: bool) -> str:
+def _describe_exit(code: int | None) -> str:
     if code is None:
         return "the worker stopped answering"
-    sig = -code if code < 0 else (code - 128 if namespaces and code > 128 else 0)
+    # limits mode: a negative code is the signal; namespace mode (and the CPU-limit handler): 128 + signal
+    sig = -code if code < 0 else (code - 128 if 128 < code < 128 + 65 else 0)
     if sig:
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
         why = {"SIGXCPU": " (CPU time limit)", "SIGXFSZ": " (file size limit)",
@@ -165,7 +166,7 @@ class WorkerProcess:
         except _Dead as exc:
             code = self._exit_code()
             self.kill()
-            why = _describe_exit(code, self._namespaces) if code is not None else f"the worker {exc}"
+            why = _describe_exit(code) if code is not None else f"the worker {exc}"
             return SandboxResult(False, error=f"{why} during the call", worker=self.pid), False
         self.cpu = float(reply.get("cpu") or 0.0)
         if reply.get("ok"):
