@@ -37,6 +37,7 @@ from gradeloop.targets.base import Generation, Request, SamplingParams
 from gradeloop.targets.redact import redact_spec
 from gradeloop.targets.retry import RETRYABLE_STATUS, RetryBudget, RetryPolicy, parse_retry_after
 from gradeloop.targets.transport import LeanTransport, RawResponse, ResponseTooLarge, read_capped
+from gradeloop.tools.calls import ToolCall, parse_arguments
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _INT_OPTIONS = {"concurrency": 1, "max_attempts": 1, "retry_budget": 0, "max_tokens": 1, "max_response_bytes": 1024}
@@ -339,7 +340,7 @@ class OpenAITarget:
         """The JSON body for one request: messages, sampling parameters, seed, logprobs if asked."""
         p = req.params
         messages = ([{"role": "user", "content": req.input}] if isinstance(req.input, str)
-                    else [dict(m) for m in req.input])
+                    else [_wire_message(m) for m in req.input])
         body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": p.temperature,
                                 "top_p": p.top_p, "max_tokens": p.max_tokens}
         if p.stop:
@@ -348,6 +349,10 @@ class OpenAITarget:
             body["seed"] = req.seed
         if self.logprobs:
             body["logprobs"] = True
+        if req.tools:
+            body["tools"] = [dict(t) for t in req.tools]
+            if req.tool_choice is not None:
+                body["tool_choice"] = req.tool_choice
         return body
 
     async def _attempt(self, state: _LoopState, body: Mapping[str, Any],
@@ -391,12 +396,47 @@ def parse_completion(data: Any, key: str | None = None) -> Generation | _Failure
         content = message["refusal"]
     if isinstance(content, list):  # content parts: keep the text ones
         content = "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    calls = _tool_calls(message.get("tool_calls"))
+    if isinstance(calls, _Failure):
+        return calls
+    if content is None and calls:
+        content = ""  # a turn that only calls tools has no text
     if not isinstance(content, str):
         return _Failure("malformed response: missing content", retryable=False)
     usage_raw = data.get("usage")
     usage = ({k: v for k in ("prompt_tokens", "completion_tokens", "total_tokens")
               if isinstance(v := usage_raw.get(k), int)} if isinstance(usage_raw, dict) else None)
-    return Generation(output=content, usage=usage or None, logprobs=_logprobs(choice.get("logprobs")))
+    return Generation(output=content, usage=usage or None, logprobs=_logprobs(choice.get("logprobs")),
+                      tool_calls=calls)
+
+
+def _tool_calls(value: Any) -> tuple[ToolCall, ...] | _Failure:
+    """`message.tool_calls` in OpenAI's wire form; arguments that are not JSON stay a graded parse error."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        return _Failure("malformed response: tool_calls is not a list", retryable=False)
+    calls = []
+    for item in value:
+        fn = item.get("function") if isinstance(item, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+            return _Failure("malformed response: a tool call has no function name", retryable=False)
+        arguments, error, raw = parse_arguments(fn.get("arguments"))
+        call_id = item.get("id")
+        calls.append(ToolCall(fn["name"], arguments, error, raw, call_id if isinstance(call_id, str) else None))
+    return tuple(calls)
+
+
+def _wire_message(message: Mapping[str, Any]) -> dict[str, Any]:
+    """A chat message as OpenAI wants it: an assistant's call arguments as JSON strings."""
+    out = dict(message)
+    calls = out.get("tool_calls")
+    if calls:
+        out["tool_calls"] = [{**c, "function": {**c["function"], "arguments": json.dumps(c["function"]["arguments"])}}
+                             if isinstance(c.get("function", {}).get("arguments"), dict) else c for c in calls]
+        if not out.get("content"):
+            out["content"] = None
+    return out
 
 
 def _logprobs(block: Any) -> list[float] | None:
