@@ -187,7 +187,7 @@ class _SampleProgress:
         self.report(shown, total)
 
 
-def run_document(suites: SuitesArg, target: str | Target, *, samples: int = 1, seed: int = 0,
+def run_document(suites: SuitesArg, target: str | Target, *, samples: int | None = 1, seed: int = 0,
                  store: Store | str | Path | None = None, judge: str | JudgeFn | None = None,
                  concurrency: int = 8, cache: bool = True, temperature: float = 0.0, max_tokens: int = 256,
                  on_progress: Progress | None = None, on_warning: Callable[[str], None] | None = None,
@@ -196,6 +196,7 @@ def run_document(suites: SuitesArg, target: str | Target, *, samples: int = 1, s
     """`evaluate` returning the run JSON itself (the CLI prints and writes it without a copy).
 
     With `full=False` it is the run summary: no `cases`, no `graders` (what tables and thresholds read).
+    `samples=None`: as many as the target recorded (a replay file's samples per case), else 1.
     """
     from gradeloop.project import load_project
     from gradeloop.run.engine import RunConfig
@@ -203,7 +204,7 @@ def run_document(suites: SuitesArg, target: str | Target, *, samples: int = 1, s
     from gradeloop.run.store import Store
     from gradeloop.targets.base import SamplingParams
 
-    if samples < 1:
+    if samples is not None and samples < 1:
         raise InputError(f"samples must be at least 1, got {samples}", field="samples")
     if concurrency < 1:
         raise InputError(f"concurrency must be at least 1, got {concurrency}", field="concurrency")
@@ -211,6 +212,8 @@ def run_document(suites: SuitesArg, target: str | Target, *, samples: int = 1, s
     suite_objs = load_suites(suites)
     params = SamplingParams(temperature=temperature, max_tokens=max_tokens)
     tgt = open_target(target, params=params, project=project)
+    if samples is None:  # a replay target evaluates every recorded sample by default
+        samples = int(getattr(tgt, "recorded_samples", 0) or 1)
     config = RunConfig(samples=samples, seed=seed, concurrency=concurrency, params=params, use_cache=cache)
     own_store = not isinstance(store, Store)
     st = store if isinstance(store, Store) else Store(store or default_store_path(project))
@@ -228,14 +231,15 @@ def run_document(suites: SuitesArg, target: str | Target, *, samples: int = 1, s
             st.close()
 
 
-def evaluate(suites: SuitesArg, target: str | Target, *, samples: int = 1, seed: int = 0,
+def evaluate(suites: SuitesArg, target: str | Target, *, samples: int | None = 1, seed: int = 0,
              store: Store | str | Path | None = None, judge: str | JudgeFn | None = None, concurrency: int = 8,
              cache: bool = True, temperature: float = 0.0, max_tokens: int = 256,
              on_progress: Progress | None = None) -> RunResult:
     """Run `suites` (paths, folders or Suite objects) on `target` and return the typed run.
 
     `target` is a spec (`py:app:answer`, `openai:MODEL@URL`, `hf:PATH`, `replay:FILE`), a target
-    named in gradeloop.yaml, or a Target object (left open for the caller). `judge` (a spec or a
+    named in gradeloop.yaml, or a Target object (left open for the caller). `samples=None` takes
+    every sample a replay file recorded. `judge` (a spec or a
     `prompt -> text` callable) answers llm_judge graders whose model is `default`. Runs are stored
     (`store`: a Store, a path, default the project's or .gradeloop/gradeloop.db), so an unchanged
     rerun resumes or is served from the cache.

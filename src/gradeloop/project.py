@@ -6,6 +6,7 @@ dotenv-style file (kept out of git) that fills such variables when they are not 
 The file is found in the current folder or the nearest parent; `GRADELOOP_PROJECT` names another.
 
 ```yaml
+default_target: app             # what `gradeloop eval` runs on without -t
 targets:
   app: {spec: "py:app:answer"}
   prod: {provider: openai, model: gpt-4o-mini, base_url: https://api.openai.com/v1,
@@ -93,6 +94,7 @@ class ProjectFile(_Strict):
     """What `gradeloop.yaml` may hold; every field is optional."""
 
     targets: dict[str, TargetEntry] = Field(default_factory=dict)
+    default_target: str | None = Field(None, description="The target `gradeloop eval` uses without -t")
     judge: str | None = Field(None, description="Default judge: a target name or a spec")
     store: str | None = Field(None, description="Results store (SQLite) path, relative to the project")
     policies: dict[str, str] = Field(default_factory=dict, description="Gate policy files by name")
@@ -141,7 +143,8 @@ class Project:
         """Fill unset variables from `env_file`; returns the names set (values never leave here)."""
         if not self.config.env_file:
             return []
-        return load_env_file(self.path(self.config.env_file))
+        path = self.path(self.config.env_file)
+        return load_env_file(path) if path.exists() else []  # like dotenv: no file, nothing to set
 
 
 def check_spec(value: str, project: Project | None = None) -> str:
@@ -150,10 +153,10 @@ def check_spec(value: str, project: Project | None = None) -> str:
     if sep and rest and scheme in _SCHEMES:
         return value
     known = sorted(project.config.targets) if project else []
-    where = f" in {project.file}" if project else f" (no {PROJECT_FILE} found)"
-    hint = f"; project targets: {', '.join(known)}" if known else ""
-    raise InputError(f"{value!r} is neither a target spec ({', '.join(s + ':...' for s in _SCHEMES)}) "
-                     f"nor a target named{where}{hint}", field="target")
+    where = f"a target named in {project.file}" if project else f"a target named in a {PROJECT_FILE} (none found)"
+    hint = f" ({', '.join(known)})" if known else ""
+    raise InputError(f"unknown target spec {value!r}: expected {', '.join(s + ':...' for s in _SCHEMES)} "
+                     f"or {where}{hint}", field="target")
 
 
 def load_env_file(path: Path) -> list[str]:
@@ -203,6 +206,8 @@ def load_project(path: str | Path | None = None) -> Project | None:
     project = Project(file.resolve().parent, file, config)
     if config.judge and config.judge not in config.targets:
         check_spec(config.judge, project)
+    if config.default_target and config.default_target not in config.targets:
+        check_spec(config.default_target, project)
     return project
 
 
@@ -225,6 +230,6 @@ def describe(project: Project) -> dict[str, Any]:
     """What the project defines, as plain data (for `gradeloop project`)."""
     return {"file": str(project.file),
             "targets": {name: entry.to_spec() for name, entry in project.config.targets.items()},
-            "judge": project.judge_spec, "store": str(project.store) if project.store else None,
+            "default_target": project.config.default_target, "judge": project.judge_spec, "store": str(project.store) if project.store else None,
             "policies": {k: str(project.policy(k)) for k in project.config.policies},
             "env_file": project.config.env_file, "suites": [str(p) for p in project.suites]}

@@ -228,10 +228,11 @@ def describe_case(case: CaseResult) -> str:
     bad = [s for s in case.samples if s.passed is not True]
     lines = [f"case {case.id} (suite {case.suite}) did not pass: {len(bad)} of {len(case.samples)} sample(s)"]
     for s in bad[:3]:
-        lines.append(f"  sample {s.index}: {s.first_reason or 'failed'}")
-        for g in s.grades:
-            if g.passed is False and g.reason:
-                lines.append(f"    {g.grader}: {g.reason}")
+        failing = [f"{g.grader}: {g.reason}" if g.reason else g.grader for g in s.grades if g.passed is False]
+        if s.error or not failing:
+            failing.insert(0, s.first_reason or "failed")
+        lines.append(f"  sample {s.index}: {failing[0]}")
+        lines.extend(f"             {more}" for more in failing[1:])
         lines.append("    output: " + _excerpt(s.output).replace("\n", "\n            "))
     prompt = case.input if isinstance(case.input, str) else (
         "\n".join(f"{m.get('role')}: {m.get('content')}" for m in case.input) if case.input else None)

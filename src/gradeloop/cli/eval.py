@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import gc
 import json
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional
@@ -38,52 +37,51 @@ def lean_gc(first_generation: int = 10_000) -> Iterator[None]:
 
 def run_suites(suite_paths: list[Path], target_spec: str, *, samples: int | None = 1, seed: int = 0, concurrency: int = 8,
                temperature: float = 0.0, max_tokens: int = 256, store: Store, use_cache: bool = True,
-               progress: bool = True, console: Console | None = None, full: bool = True) -> dict:
+               progress: bool = True, console: Console | None = None, full: bool = True,
+               judge: str | None = None) -> dict:
     """Load suites, run them against the target and return the run JSON (used by eval, tune and demo).
 
     With `full=False` it is the run summary (no `cases`, no `graders`): enough for tables and thresholds.
     `samples=None`: as many as the target recorded (a replay file's samples per case), else 1.
+    The run goes through `gradeloop.api.run_document`, as a Python caller's would; `target_spec` may
+    name a target of gradeloop.yaml.
     """
-    from gradeloop.run import Engine, RunConfig
-    from gradeloop.run.results import build_run_json, build_run_summary
-    from gradeloop.suite import load_suites
-    from gradeloop.targets import SamplingParams, load_target
-    from gradeloop.targets.judge import judge_factory
+    from gradeloop.api import run_document
+    from gradeloop.report.progress import sample_progress
 
-    with lean_gc():
-        suites = load_suites([str(p) for p in suite_paths])
-        params = SamplingParams(temperature=temperature, max_tokens=max_tokens)
-        target = load_target(target_spec, params=params)
-        if samples is None:  # a replay target evaluates every recorded sample by default
-            samples = int(getattr(target, "recorded_samples", 0) or 1)
-        config = RunConfig(samples=samples, seed=seed, concurrency=concurrency, params=params, use_cache=use_cache)
-        console = console or Console(stderr=True)
-        if progress and sys.stderr.isatty():
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    console = console or Console(stderr=True)
+    notes: list[str] = []
 
-            with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                          TimeRemainingColumn(), console=console, transient=True) as bar:
-                task = bar.add_task("sampling", total=None)
-                engine = Engine(suites, target, store, config, judge_factory=judge_factory,
-                                on_progress=lambda done, total: bar.update(task, completed=done, total=total))
-                outcome = engine.run()
-        else:
-            outcome = Engine(suites, target, store, config, judge_factory=judge_factory).run()
-        note = []
-        if outcome.resumed:
-            note.append(f"resumed: {outcome.already_done} samples were already done")
-        if outcome.from_cache:
-            note.append(f"{outcome.from_cache} served from cache")
-        if note:
-            console.print("[dim]" + "; ".join(note) + "[/dim]")
-        return build_run_json(store, outcome.run_id) if full else build_run_summary(store, outcome.run_id)
+    def warn(message: str) -> None:
+        console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+
+    with lean_gc(), sample_progress(console, enabled=progress) as on_progress:
+        run = run_document(suite_paths, target_spec, samples=samples, seed=seed, concurrency=concurrency,
+                           temperature=temperature, max_tokens=max_tokens, store=store, cache=use_cache,
+                           judge=judge, on_progress=on_progress, on_warning=warn, full=full, notes=notes)
+    if notes:
+        console.print("[dim]" + "; ".join(notes) + "[/dim]")
+    return run
+
+
+def _run_file(path: Path, name: str, many: bool) -> Path:
+    """`run.json` for one target; `run.NAME.json` per target when several run side by side."""
+    if not many:
+        return path
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:60] or "target"
+    return path.with_name(f"{path.stem}.{safe}{path.suffix}")
 
 
 def register(app: typer.Typer) -> None:
     @app.command("eval")
     def eval_cmd(
-        suites: list[Path] = typer.Argument(..., help="Suite files or folders (YAML, JSONL, CSV)"),
-        target: str = typer.Option(..., "--target", "-t", help="replay:FILE | py:mod:fn | openai:MODEL@URL | hf:PATH"),
+        suites: Optional[list[Path]] = typer.Argument(
+            None, help="Suite files or folders (YAML, JSONL, CSV); default: `suites` of gradeloop.yaml"),
+        target: Optional[list[str]] = typer.Option(
+            None, "--target", "-t", help="replay:FILE | py:mod:fn | openai:MODEL@URL | hf:PATH | a gradeloop.yaml "
+            "target; repeat to run several side by side (default: the project's default_target)"),
+        judge: Optional[str] = typer.Option(None, "--judge", help="Default judge for llm_judge graders (spec or "
+                                            "project target)"),
         samples: Optional[int] = typer.Option(None, "--samples", "-n", min=1,
                                               help="Samples per case (default: 1; replay: every recorded sample)"),
         seed: int = typer.Option(0, "--seed"),
@@ -95,45 +93,80 @@ def register(app: typer.Typer) -> None:
         no_cache: bool = typer.Option(False, "--no-cache", help="Always generate; do not read the cache"),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No tables"),
     ) -> None:
-        """Evaluate a target on suites; exit 1 when a suite threshold fails or is inconclusive."""
+        """Evaluate a target (or several, side by side) on suites; exit 1 when a suite threshold fails or is inconclusive."""
+        from gradeloop.project import load_project
+        from gradeloop.report.failures import failures_from_run, failures_from_store, render_failures
         from gradeloop.report.terminal import render_errors, render_run
-
-        st = open_store(store)
-        try:
-            run = run_suites(suites, target, samples=samples, seed=seed, concurrency=concurrency,
-                             temperature=temperature, max_tokens=max_tokens, store=st, use_cache=not no_cache,
-                             progress=not quiet, full=json_out is not None)
-        finally:
-            st.close()
-        if json_out:
-            write_json(json_out, run)
-        if not quiet:
-            render_run(run, Console())
-        render_errors(run.get("error_messages") or [], Console(stderr=True))
         from gradeloop.run.results import threshold_failures
 
-        failed = threshold_failures(run)
-        if failed:
-            verdicts = {s["name"]: s.get("verdict", "fail") for s in run["suites"]}
-            err = Console(stderr=True)
-            if fails := [n for n in failed if verdicts[n] == "fail"]:
-                err.print(f"[red]threshold failed:[/red] {', '.join(fails)}")
-            if unsure := [n for n in failed if verdicts[n] != "fail"]:
-                err.print(f"[yellow]inconclusive[/yellow] (errors or missing outputs; never a pass): {', '.join(unsure)}")
+        project = load_project()
+        if not suites:
+            suites = project.suites if project is not None else []
+            if not suites:
+                raise InputError("no suites given, and no `suites:` in a gradeloop.yaml", field="suites")
+        targets = list(target or [])
+        if not targets:
+            default = project.config.default_target if project is not None else None
+            if default is None:
+                raise InputError("no --target given, and no `default_target:` in a gradeloop.yaml", field="--target")
+            targets = [default]
+        if len(set(targets)) != len(targets):
+            raise InputError("the same target is given twice", field="--target")
+        out, err = Console(), Console(stderr=True)
+        runs: list[dict] = []
+        failed_any = False
+        for name in targets:
+            if len(targets) > 1:
+                err.print(f"[bold]target {name}[/bold]", highlight=False)
+            st = open_store(store if store is not None or project is None or project.store is None else project.store)
+            try:
+                run = run_suites(suites, name, samples=samples, seed=seed, concurrency=concurrency,
+                                 temperature=temperature, max_tokens=max_tokens, store=st, use_cache=not no_cache,
+                                 progress=not quiet, full=json_out is not None, judge=judge, console=err)
+                shown, total = (failures_from_run(run) if json_out is not None
+                                else failures_from_store(st, run["run_id"]))
+            finally:
+                st.close()
+            runs.append(run)
+            if json_out:
+                write_json(_run_file(json_out, name, len(targets) > 1), run)
+            if not quiet:
+                render_run(run, out)
+                render_failures(shown, total, out, run_ref=run["run_id"])
+            render_errors(run.get("error_messages") or [], err)
+            failed = threshold_failures(run)
+            if failed:
+                failed_any = True
+                verdicts = {s["name"]: s.get("verdict", "fail") for s in run["suites"]}
+                label = f" ({name})" if len(targets) > 1 else ""
+                if fails := [n for n in failed if verdicts[n] == "fail"]:
+                    err.print(f"[red]threshold failed{label}:[/red] {', '.join(fails)}")
+                if unsure := [n for n in failed if verdicts[n] != "fail"]:
+                    err.print(f"[yellow]inconclusive{label}[/yellow] (errors or missing outputs; never a pass): "
+                              f"{', '.join(unsure)}")
+        if len(runs) > 1 and not quiet:
+            from gradeloop.report.matrix import render_matrix
+
+            render_matrix(targets, runs, out)
+        if failed_any:
             raise typer.Exit(1)
 
     @app.command("show")
     def show_cmd(run: str = typer.Argument("latest", help="Run id, latest, or a run JSON file"),
                  store: Optional[Path] = STORE_OPT,
                  json_out: Optional[Path] = typer.Option(None, "--json")) -> None:
-        """Show a stored run's tables."""
+        """Show a stored run's tables and its failing cases."""
+        from gradeloop.report.failures import failures_from_run, render_failures
         from gradeloop.report.terminal import render_run
         from gradeloop.run.results import load_run
 
         data = load_run(run, store)
         if json_out:
             write_json(json_out, data)
-        render_run(data, Console())
+        console = Console()
+        render_run(data, console)
+        shown, total = failures_from_run(data)
+        render_failures(shown, total, console, run_ref=data.get("run_id"))
 
     @app.command("runs")
     def runs_cmd(store: Optional[Path] = STORE_OPT, limit: int = typer.Option(20, "--limit")) -> None:
