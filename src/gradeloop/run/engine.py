@@ -223,7 +223,7 @@ class Engine:
         fingerprint = self.target.fingerprint()
         requests = [Request(w.case.id, w.case.input, w.sample_index,
                             sample_seed(cfg.seed, w.suite.name, w.case.id, w.sample_index), cfg.params,
-                            w.case.tools, w.case.tool_choice)
+                            w.case.tools, w.case.tool_choice, case=w.case)
                     for w in chunk]
         use_cache = cfg.use_cache and getattr(self.target, "cacheable", False)
         gens: list[Generation | None] = [None] * len(chunk)
