@@ -9,6 +9,7 @@ import html
 from typing import Any, Callable
 
 from gradeloop.report import plots
+from gradeloop.targets.redact import redact_spec
 
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
@@ -51,7 +52,7 @@ def _verdict(ok: bool) -> str:
 # runs ---------------------------------------------------------------------------------------
 def run_sections(run: dict[str, Any], max_failing: int = 200) -> list[str]:
     """Summary, slices with error bars, graders, optional probe/calibration sections, failing cases."""
-    out = [f"<p class=\"muted\">run {esc(run['run_id'])} · target {esc(run['target']['spec'])} · "
+    out = [f"<p class=\"muted\">run {esc(run['run_id'])} · target {esc(redact_spec(str(run['target']['spec'])))} · "
            f"{run['samples_per_case']} sample(s) per case · 95% intervals, clustered by case</p>"]
     rows = []
     for s in run["suites"]:
@@ -124,8 +125,8 @@ def _input_text(value: Any) -> str:
 def compare_sections(cmp: dict[str, Any]) -> list[str]:
     ok = cmp["verdict"] == "pass"
     out = [f"<p>Gate: {_verdict(ok)} · baseline {esc(cmp['baseline']['run_id'])} "
-           f"({esc(cmp['baseline']['target']['spec'])}) vs candidate {esc(cmp['candidate']['run_id'])} "
-           f"({esc(cmp['candidate']['target']['spec'])}) · {cmp['shared_cases']} shared cases</p>"]
+           f"({esc(redact_spec(str(cmp['baseline']['target']['spec'])))}) vs candidate {esc(cmp['candidate']['run_id'])} "
+           f"({esc(redact_spec(str(cmp['candidate']['target']['spec'])))}) · {cmp['shared_cases']} shared cases</p>"]
     if cmp["failing"]:
         out.append("<p class=\"fail\">failing: " + esc(", ".join(cmp["failing"])) + "</p>")
     out.append("<h2>Checks</h2>" + _table(["check", "scope", "result", "detail"], [

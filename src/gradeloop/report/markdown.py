@@ -1,7 +1,21 @@
-"""Markdown summaries for pull-request comments: the verdict first, then the numbers."""
+"""Markdown summaries for pull-request comments: the verdict first, then the numbers.
+
+Every text that comes from a suite, a tag, a target spec or a run file is untrusted: in a PR
+comment, `[click](https://evil)`, `![](https://tracker/pixel)`, raw HTML or an @-mention in a
+suite name would render as a link, an image or a ping. `md_text` escapes it to plain text;
+`md_code` puts identifiers in a code span no backtick can close. Specs are redacted of secrets.
+"""
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from gradeloop.targets.redact import redact_spec
+
+# Everything CommonMark/GFM can read as markup inside a line: links and images ([]()!), autolinks
+# and HTML (<>), emphasis and strikethrough (*_~), code (`), entities (&), references and
+# mentions (#@), emoji shortcodes and scheme-less autolinks (:), table cells (|), escapes (\).
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#!|~&@:])")
 
 
 def _fmt(e: dict | None) -> str:
@@ -10,13 +24,27 @@ def _fmt(e: dict | None) -> str:
     return f"{e['mean']:.3f} [{e['ci_low']:.3f}, {e['ci_high']:.3f}]"
 
 
+def md_text(text: Any) -> str:
+    """Untrusted text as literal Markdown text on one line: every markup character escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def md_code(text: Any) -> str:
+    """Untrusted text as an inline code span on one line (a table cell's pipes escaped, as GFM wants)."""
+    body = " ".join(str(text).split())
+    longest = max((len(m) for m in re.findall(r"`+", body)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if body.startswith("`") or body.endswith("`") or not body else ""
+    return f"{fence}{pad}{body}{pad}{fence}".replace("|", "\\|")
+
+
 def _cell(text: Any) -> str:
-    """Table-safe text: pipes and newlines would break the table; angle brackets stay text."""
-    return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+    """Table-safe literal text (see `md_text`)."""
+    return md_text(text)
 
 
 def run_markdown(run: dict[str, Any]) -> str:
-    lines = [f"### gradeloop run `{run['run_id']}` — {_cell(run['target']['spec'])}", "",
+    lines = [f"### gradeloop run {md_code(run['run_id'])} — {md_text(redact_spec(str(run['target']['spec'])))}", "",
              "| suite | pass rate [95% CI] | score | cases | errors | threshold |", "|---|---|---|---|---|---|"]
     for s in run["suites"]:
         m, tr = s["metrics"], s.get("thresholds_result")
@@ -29,7 +57,7 @@ def run_markdown(run: dict[str, Any]) -> str:
 def compare_markdown(cmp: dict[str, Any]) -> str:
     icon = "✅ pass" if cmp["verdict"] == "pass" else "❌ fail"
     lines = [f"### gradeloop gate: {icon}", "",
-             f"baseline `{cmp['baseline']['run_id']}` vs candidate `{cmp['candidate']['run_id']}`, "
+             f"baseline {md_code(cmp['baseline']['run_id'])} vs candidate {md_code(cmp['candidate']['run_id'])}, "
              f"{cmp['shared_cases']} shared cases", ""]
     if cmp["failing"]:
         lines += ["**Failing:** " + ", ".join(_cell(f) for f in cmp["failing"]), ""]

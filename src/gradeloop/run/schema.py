@@ -20,6 +20,7 @@ from gradeloop import safejson
 from gradeloop.errors import InputError
 from gradeloop.files import read_input_bytes
 from gradeloop.suite.text import decode_utf8
+from gradeloop.targets.redact import redact_spec
 
 RUN_SCHEMA = "gradeloop.run/v1"
 _MAX_SAMPLES = 10_000_000
@@ -152,6 +153,7 @@ def validate_run(data: Any, file: str) -> dict[str, Any]:
         if err["type"] == "missing":
             msg = "missing"
         raise InputError(f"not a valid run file: {msg}", file=file, field=_field(loc) or None) from None
+    data["target"]["spec"] = redact_spec(data["target"]["spec"])  # files written before redaction existed
     return data
 
 

@@ -11,7 +11,9 @@ def load_target(spec: str, params: SamplingParams | None = None) -> Target:
     """Build the target a spec names; heavy stacks (torch, httpx clients) load only when used."""
     scheme, sep, rest = spec.partition(":")
     if not sep or not rest or scheme not in SCHEMES:
-        raise InputError(f"unknown target spec {spec!r}; expected one of "
+        from gradeloop.targets.redact import redact_spec
+
+        raise InputError(f"unknown target spec {redact_spec(spec)!r}; expected one of "
                          + ", ".join(f"{s}:..." for s in SCHEMES), field="target")
     if scheme == "replay":
         from gradeloop.targets.replay import ReplayTarget

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from gradeloop.configfile import load_yaml_config
+from gradeloop.names import NAME_RULE, is_path_name
 
 
 class _Strict(BaseModel):
@@ -59,7 +60,7 @@ class GateSettings(_Strict):
 
 
 class TuneConfig(_Strict):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="Names the tune's state folder and adapter line: one path component")
     base: str = Field(description="hf: spec of the base model")
     focus: list[str] = Field(min_length=1, description="Suites: train split feeds training, dev split measures")
     holdout: list[str] = Field(default_factory=list, description="Sealed suites: evaluated, never trained on")
@@ -72,6 +73,14 @@ class TuneConfig(_Strict):
     gate: GateSettings = GateSettings()
     seed: int = 0
     allow_contaminated: bool = Field(False, description="Train despite near-duplicates of eval cases (recorded)")
+
+    @field_validator("name")
+    @classmethod
+    def _one_path_component(cls, value: str) -> str:
+        # The name becomes .gradeloop/tunes/NAME-… and the adapters' HEAD-NAME: `../../x` must not escape.
+        if not is_path_name(value):
+            raise ValueError(f"{value!r} cannot name a folder: use {NAME_RULE}")
+        return value
     device: str = Field("auto", description="auto | cpu | cuda | cuda:N | mps, for training and evaluation")
     dtype: str = Field("auto", description="auto | float32 | bfloat16 | float16 (auto: bf16 where supported)")
     trainer: dict[str, Any] = Field(default_factory=dict, description="Passed to TRL's config for the strategy "

@@ -15,6 +15,7 @@ from typing import Any
 
 from gradeloop.errors import InputError
 from gradeloop.files import atomic_write_text
+from gradeloop.names import check_path_name
 
 DEFAULT_ADAPTERS = Path(".gradeloop") / "adapters"
 LINEAGE = "gradeloop-adapter.json"
@@ -42,7 +43,7 @@ class AdapterRegistry:
 
         Candidates are evaluated from here, so a kept adapter's runs name its final path.
         """
-        adapter_id = f"{name}-{adapter_hash(src)[:12]}"
+        adapter_id = f"{check_path_name(name)}-{adapter_hash(src)[:12]}"
         final = self.root / adapter_id
         if not final.exists():
             tmp = self.root / f".tmp-{adapter_id}"
@@ -71,7 +72,7 @@ class AdapterRegistry:
         return self.commit(adapter_id, name, lineage)
 
     def path(self, adapter_id: str) -> Path:
-        p = self.root / adapter_id
+        p = self.root / check_path_name(adapter_id, field="adapter")
         if not (p / LINEAGE).is_file():
             raise InputError(f"no adapter {adapter_id!r} in {self.root}", field="adapter")
         return p
@@ -87,11 +88,11 @@ class AdapterRegistry:
         return sorted(out, key=lambda r: r["created"])
 
     def head(self, name: str) -> str | None:
-        f = self.root / f"HEAD-{name}"
+        f = self.root / f"HEAD-{check_path_name(name)}"
         return f.read_text().strip() or None if f.is_file() else None
 
     def set_head(self, name: str, adapter_id: str | None) -> None:
-        atomic_write_text(self.root / f"HEAD-{name}", adapter_id or "")
+        atomic_write_text(self.root / f"HEAD-{check_path_name(name)}", adapter_id or "")
 
     def rollback(self, name: str) -> str | None:
         """Point HEAD at the current adapter's parent (None: back to the base model)."""
