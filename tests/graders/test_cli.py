@@ -65,3 +65,14 @@ def test_main_exit_code_two_for_unknown_type(monkeypatch):
 def test_brackets_in_descriptions_are_not_eaten_as_markup():
     result = CliRunner().invoke(_app(), ["graders", "length"], env={"COLUMNS": "200"})
     assert "[min, max]" in result.output and "int | null" in result.output
+
+
+def test_lists_each_deliberate_difference_on_one_line():
+    from gradeloop.graders.differences import DIFFERENCES
+
+    result = CliRunner().invoke(_app(), ["graders"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0 and "Deliberate differences" in result.output
+    lines = result.output.splitlines()
+    for key, text in DIFFERENCES.items():
+        assert "\n" not in text
+        assert any(line == f"- {key}: {text}" for line in lines), key  # one line, not wrapped

@@ -32,6 +32,7 @@ def render_docs(docs: list[dict[str, Any]], console: Console, detailed: bool) ->
         console.print(table)
         console.print("* required. Every grader also takes `name` and `weight`. "
                       "`gradeloop graders TYPE` shows each parameter.")
+        render_differences(console)
         return
     for d in docs:
         table = Table(title=escape(f"{d['name']}: {d['description']}"), title_justify="left")
@@ -40,6 +41,15 @@ def render_docs(docs: list[dict[str, Any]], console: Console, detailed: bool) ->
         for p in d["parameters"]:
             table.add_row(*(escape(x) for x in (p["name"], p["type"], _default(p), p["description"])))
         console.print(table)
+
+
+def render_differences(console: Console) -> None:
+    """Each deliberate difference from promptfoo, Inspect and OpenAI's graders, one line each."""
+    from gradeloop.graders.differences import DIFFERENCES
+
+    console.print("\nDeliberate differences from promptfoo / Inspect / OpenAI graders:")
+    for key, line in DIFFERENCES.items():
+        console.print(f"- [bold]{escape(key)}[/bold]: {escape(line)}", soft_wrap=True, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
