@@ -19,41 +19,86 @@ def hand_wilson(p: float, n: float, z: float = Z95) -> tuple[float, float]:
     return centre - half, centre + half
 
 
+def jeffreys(x: float, n: float) -> tuple[float, float]:
+    """Brown, Cai & DasGupta (2001): Beta(x + 1/2, n - x + 1/2) quantiles, 0 at x = 0, 1 at x = n."""
+    low = 0.0 if x == 0 else sps.beta.ppf(0.025, x + 0.5, n - x + 0.5)
+    high = 1.0 if x == n else sps.beta.ppf(0.975, x + 0.5, n - x + 0.5)
+    return low, high
+
+
 def test_hand_computed_clustered_estimate():
     est = estimate([[1, 1], [1, 0], [0, 0]])
     # case means 1, .5, 0 -> mean .5, sd (ddof=1) = .5, clustered SE = .5 / sqrt(3)
     assert est.mean == pytest.approx(0.5)
     assert est.stderr == pytest.approx(0.5 / math.sqrt(3))
     assert (est.n_cases, est.n_samples) == (3, 6)
-    # binary with K=2: var0(case means) = 1/6, n_eff = 3 * .25 / (1/6) = 4.5 (between 3 and 6)
-    low, high = hand_wilson(0.5, 4.5)
+    # binary with K=2: var(case means, ddof=1) = .25 = p(1-p), so phi = 1 and n_eff = 3 cases.
+    # (The old interval used the ddof=0 variance, 1/6, and claimed n_eff = 4.5 > 3 cases'
+    # worth from three cases that disagree completely: too narrow at small n.) Pass/fail
+    # estimates report the Jeffreys interval on n_eff: 1.5 passes' worth out of 3.
+    low, high = jeffreys(1.5, 3.0)
     assert (est.ci_low, est.ci_high) == (pytest.approx(low), pytest.approx(high))
 
 
-def test_non_binary_scores_get_a_clipped_t_interval():
+def test_hand_computed_effective_size_with_independent_samples():
+    # 4 cases x 4 samples, case means .5, .5, .25, .75 -> p = .5, var1 = 1/24, phi = 1/6 < 1/4,
+    # so phi = 1/K = .25 (n_eff <= n_samples = 16); tail guard: y = means (p <= .5),
+    # n_c = 2^2 / (.25+.25+.0625+.5625) = 3.556, TAIL / n_c = .225 < .25.
+    est = estimate([[1, 0, 1, 0], [0, 1, 0, 1], [1, 0, 0, 0], [1, 1, 1, 0]])
+    low, high = jeffreys(8.0, 16.0)
+    assert (est.ci_low, est.ci_high) == (pytest.approx(low), pytest.approx(high))
+
+
+def test_non_binary_scores_get_a_score_interval_on_the_effective_size():
+    # Changed from a clipped t-interval (the defect of issue 11: symmetric intervals on skewed
+    # bounded case means covered 0.64 at 10 cases); the stderr is still Miller's clustered one.
     est = estimate([[0.2, 0.4], [0.6], [0.9, 0.7, 0.8]])
     means = np.array([0.3, 0.6, 0.8])
     se = means.std(ddof=1) / math.sqrt(3)
     assert est.mean == pytest.approx(means.mean())  # cases weigh the same, not samples
     assert est.stderr == pytest.approx(se)
-    half = sps.t.ppf(0.975, 2) * se
-    assert est.ci_low == pytest.approx(max(0.0, means.mean() - half))
-    assert est.ci_high == pytest.approx(min(1.0, means.mean() + half))
+    p = means.mean()
+    phi = means.var(ddof=1) / (p * (1 - p))  # 0.258
+    near = 1 - means  # p > .5: distance from 1
+    n_c = near.sum() ** 2 / (near ** 2).sum()  # 2.45 cases carry it
+    phi = max(phi, 0.8 / n_c)  # tail guard wins: 0.327
+    low, high = hand_wilson(p, 3 / phi, z=sps.t.ppf(0.975, 2))
+    assert (est.ci_low, est.ci_high) == (pytest.approx(low), pytest.approx(high))
     assert 0.0 <= est.ci_low <= est.mean <= est.ci_high <= 1.0
 
 
-def test_one_sample_per_case_is_plain_wilson():
+def test_all_zero_scores_are_not_a_point_interval():
+    est = estimate([[0.0, 0.0]] * 11)  # pass/fail, all failed: 11 cases' worth
+    assert (est.ci_low, est.ci_high) == (0.0, pytest.approx(jeffreys(0, 11)[1]))
+    near_zero = estimate([[0.001]] * 10)  # scores, not pass/fail: every case identical
+    assert near_zero.ci_high > 0.001
+
+
+def test_one_sample_per_case_is_plain_jeffreys():
+    # Was Wilson; Wilson covers 0.914 at 10 cases and a 5% pass rate (exact binomial sum), the
+    # Jeffreys interval >= 0.935 over the whole grid of bench/coverage.py at about the same width.
     cases = [[1.0]] * 37 + [[0.0]] * 13
     est = estimate(cases)
-    ref = sps.binomtest(37, 50).proportion_ci(confidence_level=0.95, method="wilson")
-    assert (est.ci_low, est.ci_high) == (pytest.approx(ref.low), pytest.approx(ref.high))
+    assert (est.ci_low, est.ci_high) == (pytest.approx(jeffreys(37, 50)[0]), pytest.approx(jeffreys(37, 50)[1]))
+    wilson = sps.binomtest(37, 50).proportion_ci(confidence_level=0.95, method="wilson")
+    assert est.ci_high - est.ci_low == pytest.approx(wilson.high - wilson.low, rel=0.05)
+
+
+def test_exact_binomial_coverage_at_ten_cases_and_five_percent():
+    """Issue 11: exact coverage of the single-sample interval at n = 10, p = .05 (Wilson: .914)."""
+    pmf = sps.binom.pmf(np.arange(11), 10, 0.05)
+    ests = [estimate([[1.0]] * x + [[0.0]] * (10 - x)) for x in range(11)]
+    coverage = sum(w for w, e in zip(pmf, ests) if e.ci_low <= 0.05 <= e.ci_high)
+    wilson = sum(w for x, w in enumerate(pmf) if hand_wilson(x / 10, 10)[0] <= 0.05 <= hand_wilson(x / 10, 10)[1])
+    assert wilson == pytest.approx(0.914, abs=1e-3)
+    assert coverage >= 0.95
 
 
 @pytest.mark.parametrize("passed", [0, 20])
-def test_wilson_at_the_edges_stays_inside_and_is_not_degenerate(passed):
+def test_edges_stay_inside_and_are_not_degenerate(passed):
     est = estimate([[1.0]] * passed + [[0.0]] * (20 - passed))
     assert 0.0 <= est.ci_low <= est.mean <= est.ci_high <= 1.0
-    assert est.ci_high - est.ci_low == pytest.approx(Z95 ** 2 / (20 + Z95 ** 2))
+    assert est.ci_high - est.ci_low == pytest.approx(1 - sps.beta.ppf(0.025, 20.5, 0.5))
     # and with several samples per case: n_eff falls back to the number of cases
     clustered = estimate([[float(passed > 0)] * 5] * 20)
     assert (clustered.ci_low, clustered.ci_high) == (pytest.approx(est.ci_low), pytest.approx(est.ci_high))
@@ -128,6 +173,6 @@ def test_from_dict_names_the_bad_field():
     assert err.value.field == "metrics.pass_rate.n_cases"
 
 
-def test_wilson_interval_helper():
+def test_wilson_interval_helper_is_unchanged():
     assert wilson_interval(0.5, 4.5) == pytest.approx(hand_wilson(0.5, 4.5))
     assert wilson_interval(0.3, 0) == (0.0, 1.0)

@@ -7,17 +7,30 @@ Choices (after Miller 2024, "Adding Error Bars to Evals"):
   the CLT one on case means, ``sd(case means, ddof=1) / sqrt(n_cases)`` — the clustered
   standard error. With fewer than two cases it is undefined and reported as 0; the interval
   then carries the uncertainty.
-- Binary data (every value 0 or 1) gets a Wilson score interval, which stays inside [0, 1]
-  and is not degenerate at 0/n or n/n. With one sample per case it is plain Wilson on the
-  cases. With K > 1 it uses the effective sample size ``n_eff = n_samples / deff``; the
-  design effect ``deff = var0(case means) / (p (1 - p) / K)`` compares the observed spread of
-  case means with independent samples, which gives ``n_eff = n_cases * p(1-p) / var0``,
-  clamped to [n_cases, n_samples] (deff between 1 and K). When it cannot be estimated
-  (p is 0 or 1, or a single case) n_eff = n_cases: the conservative end.
-- Non-binary scores get a Student-t interval on the case means, clipped to [0, 1]; with a
-  single case the interval is the whole [0, 1].
+- The interval is a quasi-binomial score (Wilson) interval on an effective sample size.
+  Values lie in [0, 1], so the variance of a case mean is at most p(1 - p); its observed
+  share, the dispersion ``phi = var(case means, ddof=1) / (p(1 - p))``, turns the cases into
+  ``n_eff = n_cases / phi`` Bernoulli-equivalent trials. Inverting the score test keeps the
+  interval inside [0, 1], makes it asymmetric near 0 and 1 where case means are skewed, and
+  is not degenerate at 0/n or n/n. A symmetric t-interval on skewed case means covered only
+  0.64 at 10 cases near 0 or 1 (bench/coverage.py).
+- Tail guard: near 0 (or 1) a mean carried by a few cases has an unseen tail — the cases
+  that would be far from the rest are the rare ones — so phi is floored at
+  ``TAIL / n_c`` where ``n_c = (sum y)^2 / sum y^2`` counts the cases that carry the
+  distance from the nearer bound (y = case means, or 1 - case means above 0.5). With
+  many contributing cases the floor is negligible; with one or two it approaches the
+  all-or-nothing worst case, phi = 1.
+- Binary data (every value 0 or 1): with one sample per case the interval is plain Wilson
+  on the cases; with K > 1, phi is also at least 1/K (n_eff <= n_samples). The normal
+  quantile is used: the variance is a function of the mean, not an estimate. Non-binary
+  scores use the t quantile on n_cases - 1 degrees of freedom (their dispersion is
+  estimated); with a single case the interval is the whole [0, 1]. When p is 0 or 1 (or
+  there is one case), phi = 1: n_eff = n_cases, the conservative end.
 - No cases (n = 0): mean 0, stderr 0, interval [0, 1], n_cases = n_samples = 0 — a value
   that serialises and says "no information" instead of a NaN.
+
+`interval_rows` is the same interval vectorised over many replicate data sets; the
+coverage bench and simulation tests use it, so they measure exactly what `estimate` does.
 """
 from __future__ import annotations
 
@@ -87,11 +100,15 @@ class Summary:
     n_cases: int
     n_samples: int
     binary: bool
-    n_eff: float  # effective sample size for the Wilson interval (binary only)
+    n_eff: float  # effective sample size of the score interval
+    df: float = math.inf  # degrees of freedom of its quantile (inf: normal)
 
     @property
     def stderr(self) -> float:
         return self.sd / math.sqrt(self.n_cases) if self.n_cases > 1 else 0.0
+
+
+TAIL = 0.8  # tail-guard constant: phi >= TAIL / n_c (chosen by bench/coverage.py)
 
 
 def z_value(level: float) -> float:
@@ -99,15 +116,27 @@ def z_value(level: float) -> float:
     return float(special.ndtri(0.5 + level / 2.0))
 
 
+def quantile(level: float, df: float) -> float:
+    """Two-sided quantile: Student t on `df` degrees of freedom, normal when df is infinite."""
+    if math.isinf(df):
+        return z_value(level)
+    return float(special.stdtrit(df, 0.5 + level / 2.0))
+
+
+def _wilson(p: np.ndarray | float, n: np.ndarray | float, q: np.ndarray | float):
+    """Wilson score bounds for proportion(s) p over (effective) size(s) n > 0 at quantile q."""
+    q2n = q * q / n
+    centre = (p + q2n / 2.0) / (1.0 + q2n)
+    half = q * np.sqrt(np.maximum(p * (1.0 - p) / n + q2n / (4.0 * n), 0.0)) / (1.0 + q2n)
+    return np.maximum(0.0, centre - half), np.minimum(1.0, centre + half)
+
+
 def wilson_interval(p: float, n: float, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for a proportion `p` seen over (effective) sample size `n`."""
     if n <= 0:
         return 0.0, 1.0
-    z = z_value(level)
-    z2n = z * z / n
-    centre = (p + z2n / 2.0) / (1.0 + z2n)
-    half = z * math.sqrt(max(p * (1.0 - p) / n + z2n / (4.0 * n), 0.0)) / (1.0 + z2n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    lo, hi = _wilson(p, n, z_value(level))
+    return float(lo), float(hi)
 
 
 def t_interval(mean: float, stderr: float, n: int, level: float,
@@ -119,28 +148,72 @@ def t_interval(mean: float, stderr: float, n: int, level: float,
     return max(lo, mean - half), min(hi, mean + half)
 
 
+def _jeffreys(p: np.ndarray | float, n: np.ndarray | float, level: float):
+    """Jeffreys interval: Beta(x + 1/2, n - x + 1/2) quantiles with x = p n (n may be fractional);
+    the bound at 0/n (n/n) is 0 (1), as Brown, Cai & DasGupta (2001) recommend."""
+    p, n = np.asarray(p, dtype=float), np.asarray(n, dtype=float)
+    x = p * n
+    tail = (1.0 - level) / 2.0
+    lo = np.where(p <= 0.0, 0.0, special.betaincinv(x + 0.5, n - x + 0.5, tail))
+    hi = np.where(p >= 1.0, 1.0, special.betaincinv(x + 0.5, n - x + 0.5, 1.0 - tail))
+    return lo, hi
+
+
 def interval(summary: Summary, level: float) -> tuple[float, float]:
-    """The interval this module's docstring describes, at any level."""
-    if summary.n_cases == 0:
+    """The score (Wilson-type) interval on n_eff, at any level: what MOVER differences combine."""
+    if summary.n_cases == 0 or summary.n_eff <= 0:
         return 0.0, 1.0
-    if summary.binary:
-        return wilson_interval(summary.mean, summary.n_eff, level)
-    return t_interval(summary.mean, summary.stderr, summary.n_cases, level, 0.0, 1.0)
+    if not summary.binary and summary.n_cases < 2:
+        return 0.0, 1.0
+    lo, hi = _wilson(summary.mean, summary.n_eff, quantile(level, summary.df))
+    return float(lo), float(hi)
 
 
-def effective_size(data: CaseData) -> float:
-    """Samples' worth of independent information: n_cases * p(1-p) / var0(case means), clamped."""
-    n = data.n_cases
+def estimate_interval(summary: Summary, level: float) -> tuple[float, float]:
+    """The interval an Estimate reports: Jeffreys on n_eff for pass/fail, else `interval`."""
+    if summary.binary and summary.n_cases > 0 and summary.n_eff > 0:
+        lo, hi = _jeffreys(summary.mean, summary.n_eff, level)
+        return float(lo), float(hi)
+    return interval(summary, level)
+
+
+def effective_rows(means: np.ndarray, n_samples: np.ndarray | float, binary: bool,
+                   single: bool = False) -> np.ndarray:
+    """n_eff of each row of case means (shape R x n): n / phi, phi as the docstring says."""
+    means = np.atleast_2d(np.asarray(means, dtype=float))
+    rows, n = means.shape
     if n == 0:
-        return 0.0
-    if np.all(data.counts == 1):
-        return float(n)
-    p = float(data.means.mean())
-    var0 = float(data.means.var())
-    if n < 2 or p * (1.0 - p) <= 0.0:
-        return float(n)
-    n_eff = n * p * (1.0 - p) / var0 if var0 > 0.0 else math.inf
-    return float(min(max(n_eff, n), data.n_samples))
+        return np.zeros(rows)
+    if single or n < 2:
+        return np.full(rows, float(n))
+    p = means.mean(axis=1)
+    pq = p * (1.0 - p)
+    var1 = means.var(axis=1, ddof=1)
+    near = np.where((p <= 0.5)[:, None], means, 1.0 - means)
+    tot, sq = near.sum(axis=1), (near * near).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = np.where(pq > 0.0, var1 / pq, 1.0)
+        n_c = np.where(sq > 0.0, tot * tot / sq, 0.0)
+        phi = np.maximum(phi, np.where(n_c > 0.0, TAIL / n_c, 1.0))
+        if binary:
+            phi = np.maximum(phi, n / np.asarray(n_samples, dtype=float))
+    phi = np.where(pq > 0.0, np.minimum(phi, 1.0), 1.0)
+    return n / phi
+
+
+def interval_rows(means: np.ndarray, samples_per_case: int, binary: bool,
+                  level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """`estimate`'s interval for R replicate data sets at once (R x n case means, K samples each)."""
+    means = np.atleast_2d(np.asarray(means, dtype=float))
+    n = means.shape[1]
+    single = binary and samples_per_case == 1
+    n_eff = effective_rows(means, n * samples_per_case, binary, single)
+    p = means.mean(axis=1)
+    if n == 0 or (not binary and n < 2):
+        return np.zeros(len(p)), np.ones(len(p))
+    if binary:
+        return _jeffreys(p, n_eff, level)
+    return _wilson(p, n_eff, quantile(level, n - 1))
 
 
 def summarise(data: CaseData) -> Summary:
@@ -149,24 +222,29 @@ def summarise(data: CaseData) -> Summary:
     if n == 0:
         return Summary(0.0, 0.0, 0, 0, data.binary, 0.0)
     sd = float(data.means.std(ddof=1)) if n > 1 else 0.0
-    return Summary(float(data.means.mean()), sd, n, data.n_samples, data.binary,
-                   effective_size(data) if data.binary else float(n))
+    single = data.binary and bool(np.all(data.counts == 1))
+    n_eff = float(effective_rows(data.means, data.n_samples, data.binary, single)[0])
+    df = math.inf if data.binary else float(max(n - 1, 1))
+    return Summary(float(data.means.mean()), sd, n, data.n_samples, data.binary, n_eff, df)
 
 
 def summary_from_values(values: Sequence[float], n_samples: int) -> Summary:
-    """Summary of one value per case (e.g. per-case pass@k); binary values get plain Wilson."""
+    """Summary of one value per case (e.g. per-case pass^k): binary values get plain Wilson,
+    others the score interval of non-binary case means."""
     arr = np.asarray(values, dtype=float)
     n = int(arr.size)
     binary = bool(np.all((arr == 0.0) | (arr == 1.0)))
     if n == 0:
         return Summary(0.0, 0.0, 0, 0, binary, 0.0)
     sd = float(arr.std(ddof=1)) if n > 1 else 0.0
-    return Summary(float(arr.mean()), sd, n, n_samples, binary, float(n))
+    n_eff = float(effective_rows(arr, n, binary, single=binary)[0])
+    df = math.inf if binary else float(max(n - 1, 1))
+    return Summary(float(arr.mean()), sd, n, n_samples, binary, n_eff, df)
 
 
 def from_summary(summary: Summary, level: float) -> Estimate:
     """Build the Estimate of a summary at `level`."""
-    lo, hi = interval(summary, level)
+    lo, hi = estimate_interval(summary, level)
     return Estimate(summary.mean, summary.stderr, lo, hi, summary.n_cases, summary.n_samples, level)
 
 
