@@ -97,8 +97,9 @@ def render_failures(failures: list[Failure], total: int, console: Console, *, ru
         return
     width = max(40, console.width)
     more = f", first {len(failures)} shown" if total > len(failures) else ""
-    hint = f"; all in `gradeloop show {run_ref} --json FILE`" if run_ref and total > len(failures) else ""
-    console.print(Text(f"failing cases ({total}{more}{hint})", style="bold red"))
+    console.print(Text(f"failing cases ({total}{more})", style="bold red"))
+    if run_ref and total > len(failures):
+        console.print(Text(f"  all of them: gradeloop show {run_ref} --json FILE", style="dim"), overflow="fold")
     for f in failures:
         counted = f" ({f.failed_samples}/{f.samples} samples)" if f.samples > 1 else ""
         console.print(Text(f"  {f.suite}/{f.case_id}{counted}", style="bold"), overflow="fold")
