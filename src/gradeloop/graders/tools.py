@@ -357,3 +357,31 @@ def _build_exec(p: ToolExecParams, ctx: BuildContext) -> ToolExecGrader:
         ctx.error(f"{path} defines no top-level function {p.check!r} (set check: null to only run the calls)",
                   "check")
     return ToolExecGrader(p.name or ctx.default_name, p.weight, module, p.check, p.pass_threshold)
+
+
+# agent_steps -------------------------------------------------------------------------------------
+class AgentStepsParams(Params):
+    max: int = Field(ge=1, description="Most model turns the agent may take.")
+    min: int = Field(1, ge=0, description="Fewest model turns expected.")
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStepsGrader:
+    """The agent loop finished within [min, max] model turns (a text target counts as one turn)."""
+
+    name: str
+    weight: float
+    min: int
+    max: int
+
+    def grade(self, case: "Case", output: str) -> Grade:
+        steps = getattr(output, "steps", 0) or 1
+        ok = self.min <= steps <= self.max
+        return Grade(float(ok), ok, f"{steps} step(s); allowed {self.min}..{self.max}", self.name)
+
+
+@register("agent_steps", AgentStepsParams, "The agent loop took between `min` and `max` model turns.")
+def _build_steps(p: AgentStepsParams, ctx: BuildContext) -> AgentStepsGrader:
+    if p.min > p.max:
+        ctx.error(f"min ({p.min}) is above max ({p.max})", "min")
+    return AgentStepsGrader(p.name or ctx.default_name, p.weight, p.min, p.max)

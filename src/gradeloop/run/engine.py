@@ -33,9 +33,13 @@ class RunConfig:
     concurrency: int = 8
     params: SamplingParams = field(default_factory=SamplingParams)
     use_cache: bool = True
+    agent_steps: int | None = None  # overrides the `agent.steps` of suites that run as agents
 
     def as_dict(self) -> dict:
-        return {"samples": self.samples, "seed": self.seed, "params": self.params.as_dict()}
+        d = {"samples": self.samples, "seed": self.seed, "params": self.params.as_dict()}
+        if self.agent_steps is not None:  # only when set, so other runs keep their keys
+            d["agent_steps"] = self.agent_steps
+        return d
 
 
 @dataclass
@@ -159,6 +163,7 @@ class Engine:
             from gradeloop.targets.judge import judge_factory
         self.graders = {(s.name, c.id): build_graders(s, c, judge_factory=judge_factory)
                         for s in self.suites for c in s.cases}
+        self.agents = agent_targets(self.suites, target, config.agent_steps)
 
     def prepare(self) -> tuple[str, bool, list[_Work], int]:
         fingerprint = self.target.fingerprint()
@@ -228,11 +233,19 @@ class Engine:
         use_cache = cfg.use_cache and getattr(self.target, "cacheable", False)
         gens: list[Generation | None] = [None] * len(chunk)
         keys: list[str] = []
+        if self.agents:  # agent suites run their loop (never cached); the rest as usual
+            by_suite: dict[str, list[int]] = {}
+            for i, w in enumerate(chunk):
+                if w.suite.name in self.agents:
+                    by_suite.setdefault(w.suite.name, []).append(i)
+            for name, idx in by_suite.items():
+                for i, g in zip(idx, await self.agents[name].generate([requests[i] for i in idx])):
+                    gens[i] = g
         if use_cache:
             keys = [cache_key(fingerprint, _cache_input(r), r.sample_index, r.seed or 0, r.params) for r in requests]
             hits = self.store.cache_get_many(keys)
             for i, k in enumerate(keys):
-                if k in hits:
+                if k in hits and gens[i] is None:
                     out, lp, usage, sig, calls = hits[k]
                     gens[i] = Generation(output=out, logprobs=json.loads(lp) if lp else None,
                                          usage=json.loads(usage) if usage else None,
@@ -293,6 +306,28 @@ class Engine:
 
 def _json_map(values: dict[str, float]) -> str:
     return json.dumps(values) if values else "{}"
+
+
+def agent_targets(suites: Sequence[Suite], target: Target, steps: int | None) -> dict[str, Target]:
+    """Suite name → the agent loop around `target`, for suites with `agent:`; `steps` overrides theirs."""
+    from gradeloop.errors import InputError
+
+    agents: dict[str, Target] = {}
+    for s in suites:
+        if s.agent is None:
+            continue
+        from gradeloop.tools.agent import AgentTarget
+        from gradeloop.tools.execute import ToolModule
+
+        try:
+            module = ToolModule.load(s.agent.path or s.agent.tools, timeout=s.agent.timeout)
+        except ValueError as exc:
+            raise InputError(str(exc), file=s.source, field="agent.tools") from None
+        agents[s.name] = AgentTarget(target, module, steps or s.agent.steps)
+    if steps is not None and not agents:
+        raise InputError("--agent-steps needs a suite with `agent: {tools: FILE.py}` (the tool implementations)",
+                         field="agent-steps")
+    return agents
 
 
 def _cache_input(req: Request) -> object:

@@ -9,16 +9,18 @@ import difflib
 import json
 import math
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Iterable, Mapping, NoReturn, Sequence
 
 from gradeloop.errors import InputError
-from gradeloop.suite.model import EXPECTS, SPLITS, Case, GraderSpec, Suite, Thresholds
+from gradeloop.suite.model import EXPECTS, SPLITS, AgentSpec, Case, GraderSpec, Suite, Thresholds
 from gradeloop.suite.record import Record
 from gradeloop.suite.version import suite_version
 from gradeloop.tools.calls import parse_calls
 from gradeloop.tools.schema import SchemaProblem, normalize_choice, normalize_tools
 
-SUITE_KEYS: tuple[str, ...] = ("name", "description", "split", "thresholds", "defaults", "cases")
+SUITE_KEYS: tuple[str, ...] = ("name", "description", "split", "thresholds", "defaults", "cases", "agent")
+AGENT_KEYS: tuple[str, ...] = ("tools", "steps", "timeout")
 CASE_KEYS: tuple[str, ...] = ("id", "input", "reference", "tags", "expect", "graders", "parent",
                               "metadata", "tools", "tool_choice")
 THRESHOLD_KEYS: tuple[str, ...] = ("min_pass_rate", "on")
@@ -298,6 +300,29 @@ def _build_defaults(rec: Record, file: str) -> tuple[GraderSpec, ...]:
     return build_graders(value.get("graders"), rec, file, "defaults.graders")
 
 
+def build_agent(rec: Record, file: str) -> AgentSpec | None:
+    """`agent: {tools: FILE.py, steps: N, timeout: S}`; the tools file must exist (relative to the suite)."""
+    value = rec.data.get("agent")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        _fail(rec, file, "agent", f"agent must be a mapping like {{tools: tools.py, steps: 3}}, got a {_kind(value)}")
+    check_keys(rec, file, AGENT_KEYS, "agent", value)
+    tools = value.get("tools")
+    if not isinstance(tools, str) or not tools.strip():
+        _fail(rec, file, "agent.tools", "agent needs `tools`: the Python file with the tool implementations")
+    path = Path(tools) if Path(tools).is_absolute() else Path(file).parent / tools
+    if not path.is_file():
+        _fail(rec, file, "agent.tools", f"tools module {str(path)!r} does not exist")
+    steps = value.get("steps", 5)
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 100:
+        _fail(rec, file, "agent.steps", f"must be an integer from 1 to 100, got {steps!r}")
+    timeout = value.get("timeout", 10.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
+        _fail(rec, file, "agent.timeout", f"must be a number of seconds in (0, 600], got {timeout!r}")
+    return AgentSpec(tools, steps, float(timeout), str(path))
+
+
 def resolve_split(header: Record, file: str, requested: str | None) -> str:
     """The file's split, else the requested one, else dev; a file's split is never relabelled."""
     if requested is not None:
@@ -321,6 +346,7 @@ def build_suite(header: Record, cases: Sequence[Record], file: str, *,
     description = _optional_text(header, file, "description") or ""
     resolved_split = resolve_split(header, file, split)
     thresholds = build_thresholds(header, file)
+    agent = build_agent(header, file)
     defaults = _build_defaults(header, file)
     raw_defaults = header.data.get("defaults")
     raw_defaults = raw_defaults if isinstance(raw_defaults, dict) else {}
@@ -348,5 +374,5 @@ def build_suite(header: Record, cases: Sequence[Record], file: str, *,
         built.append(case)
     suite = Suite(name=name.strip(), cases=tuple(built), split=resolved_split,  # type: ignore[arg-type]
                   description=description, default_graders=defaults, thresholds=thresholds,
-                  source=file)
+                  source=file, agent=agent)
     return replace(suite, version=suite_version(suite))

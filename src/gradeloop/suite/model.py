@@ -73,6 +73,16 @@ class Thresholds:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentSpec:
+    """`agent:` in a suite: run its cases as an agent loop with these tool implementations."""
+
+    tools: str  # the Python tools module as written (part of the suite's version)
+    steps: int = 5  # most model turns per sample
+    timeout: float = 10.0  # seconds for one step's tool calls
+    path: str = ""  # `tools` resolved against the suite file's folder
+
+
+@dataclass(frozen=True, slots=True)
 class Suite:
     """A named, versioned set of cases; `version` is the hash of its normalised content."""
 
@@ -84,6 +94,7 @@ class Suite:
     thresholds: Thresholds = Thresholds()
     version: str = ""
     source: str | None = None
+    agent: AgentSpec | None = None
 
     def graders_for(self, case: Case) -> tuple[GraderSpec, ...]:
         """Defaults first, then the case's own graders (as DESIGN.md says)."""

@@ -39,13 +39,16 @@ def case_dict(case: "Case") -> dict[str, Any]:
 
 def suite_content(suite: "Suite") -> dict[str, Any]:
     """Everything that defines what a suite measures, as plain values."""
-    return {
+    content = {
         "name": suite.name,
         "split": suite.split,
         "defaults": {"graders": [grader_dict(g) for g in suite.default_graders]},
         "thresholds": {"min_pass_rate": suite.thresholds.min_pass_rate, "on": suite.thresholds.on},
         "cases": [case_dict(c) for c in suite.cases],
     }
+    if suite.agent is not None:  # absent otherwise, so suites without an agent keep their versions
+        content["agent"] = {"tools": suite.agent.tools, "steps": suite.agent.steps, "timeout": suite.agent.timeout}
+    return content
 
 
 def suite_version(suite: "Suite") -> str:

@@ -1,0 +1,112 @@
+"""The agent loop: three steps replayed deterministically, tools run in the sandbox, graders read
+the final answer, the calls in order and the step count; the trajectory is stored per sample."""
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from gradeloop.errors import InputError
+from gradeloop.run import Engine, RunConfig, Store, build_run_json
+from gradeloop.suite import load_suite
+from gradeloop.targets import load_target
+
+TOOLS = textwrap.dedent("""
+    ORDERS = {"A1": "lost"}
+    TICKETS = []
+
+    def lookup_order(order_id):
+        return {"order_id": order_id, "status": ORDERS[order_id]}
+
+    def create_ticket(title):
+        TICKETS.append(title)
+        return {"ticket": len(TICKETS), "open": list(TICKETS)}
+""")
+SUITE = textwrap.dedent("""
+    name: support-agent
+    agent: {tools: tools.py, steps: 3}
+    defaults:
+      tools:
+        - {type: function, function: {name: lookup_order, parameters: {type: object, properties: {order_id: {type: string}}, required: [order_id]}}}
+        - {type: function, function: {name: create_ticket, parameters: {type: object, properties: {title: {type: string}}, required: [title]}}}
+    cases:
+      - id: lost
+        input: My order A1 never came.
+        graders:
+          - type: tool_call
+            ordered: true
+            expected:
+              - {name: lookup_order, arguments: {order_id: [A1]}}
+              - {name: create_ticket, arguments: {title: [A1 lost]}}
+          - {type: contains, value: ticket 1}
+          - {type: agent_steps, max: 3}
+      - id: bad-order
+        input: Where is order Z9?
+        graders:
+          - {type: contains, value: not found}
+""")
+REPLAY = [
+    {"case_id": "lost", "tool_calls": [{"name": "lookup_order", "arguments": {"order_id": "A1"}}]},
+    {"case_id": "lost", "step": 1, "tool_calls": [{"name": "create_ticket", "arguments": {"title": "A1 lost"}}]},
+    {"case_id": "lost", "step": 2, "output": "I opened ticket 1 for your lost order A1."},
+    {"case_id": "bad-order", "tool_calls": [{"name": "lookup_order", "arguments": {"order_id": "Z9"}}]},
+    {"case_id": "bad-order", "step": 1, "output": "Order Z9 was not found."},
+]
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "tools.py").write_text(TOOLS)
+    (tmp_path / "suite.yaml").write_text(SUITE)
+    (tmp_path / "replay.jsonl").write_text("".join(json.dumps(r) + "\n" for r in REPLAY))
+    return tmp_path
+
+
+def run(project, config=RunConfig()):
+    store = Store(project / "db.sqlite")
+    outcome = Engine([load_suite(project / "suite.yaml")], load_target(f"replay:{project / 'replay.jsonl'}"),
+                     store, config).run()
+    return build_run_json(store, outcome.run_id)
+
+
+def test_three_step_agent_loop(project):
+    doc = run(project)
+    cases = {c["id"]: c for c in doc["cases"]}
+    lost = cases["lost"]["samples"][0]
+    assert lost["passed"] is True, lost["grades"]
+    assert lost["output"] == "I opened ticket 1 for your lost order A1."
+    assert [c["name"] for c in lost["tool_calls"]] == ["lookup_order", "create_ticket"]
+    roles = [m["role"] for m in lost["trajectory"]]
+    assert roles == ["assistant", "tool", "assistant", "tool", "assistant"]
+    assert json.loads(lost["trajectory"][1]["content"]) == {"order_id": "A1", "status": "lost"}
+    # state carries across steps: the ticket tool ran once, after the lookup was replayed
+    assert json.loads(lost["trajectory"][3]["content"]) == {"ticket": 1, "open": ["A1 lost"]}
+    assert lost["signals"]["agent_steps"] == 3.0
+    bad = cases["bad-order"]["samples"][0]
+    assert bad["passed"] is True and bad["trajectory"][1]["content"].startswith("error: KeyError")
+    # deterministic: the same replay gives the same trajectories
+    store_again = run(project, RunConfig(seed=1))
+    again = {c["id"]: c for c in store_again["cases"]}
+    assert again["lost"]["samples"][0]["trajectory"] == lost["trajectory"]
+
+
+def test_step_limit_stops_the_loop(project):
+    doc = run(project, RunConfig(agent_steps=2))
+    lost = {c["id"]: c for c in doc["cases"]}["lost"]["samples"][0]
+    assert lost["signals"]["agent_step_limit"] == 1.0 and lost["passed"] is False
+    assert [c["name"] for c in lost["tool_calls"]] == ["lookup_order", "create_ticket"]
+
+
+def test_agent_config_errors(project, tmp_path):
+    (project / "suite.yaml").write_text(SUITE.replace("tools: tools.py", "tools: nope.py"))
+    with pytest.raises(InputError) as info:
+        load_suite(project / "suite.yaml")
+    assert info.value.field == "agent.tools" and info.value.line == 3
+    (project / "suite.yaml").write_text(SUITE.replace("steps: 3", "steps: 0"))
+    with pytest.raises(InputError, match="from 1 to 100"):
+        load_suite(project / "suite.yaml")
+    (project / "plain.yaml").write_text("name: p\ncases:\n  - {id: a, input: hi, graders: [{type: contains, value: x}]}\n")
+    with pytest.raises(InputError, match="--agent-steps needs a suite"):
+        Engine([load_suite(project / "plain.yaml")], load_target(f"replay:{project / 'replay.jsonl'}"),
+               Store(tmp_path / "x.db"), RunConfig(agent_steps=2))
