@@ -166,10 +166,15 @@ class TuneLoop:
         for suite in self.roles.guard:
             cmp = compare_runs(_subset(base_run, {suite.name}), _subset(cand_run, {suite.name}), policy)
             overall = cmp["overall"]
-            detail["guard"][suite.name] = {"diff": overall["diff"], "verdict": overall["verdict"]}
-            if overall["verdict"] == "regression":
-                reasons.append(f"guard regression: {suite.name} {overall['diff']['mean']:+.3f} vs the base model "
-                               f"(p={overall['p_value']:.3g})")
+            detail["guard"][suite.name] = {"diff": overall["diff"], "verdict": overall["verdict"],
+                                           "finding": overall["finding"]}
+            # pass / fail / inconclusive like every gate: an inconclusive guard (errors, or a drop beyond
+            # max_drop the test cannot confirm) is not kept either, unless the policy says so.
+            if not cmp["passed"]:
+                diff = f"{overall['diff']['mean']:+.3f} " if overall["diff"] else ""
+                what = "regression" if cmp["verdict"] == "fail" else cmp["verdict"]
+                reasons.append(f"guard {what}: {suite.name} {diff}vs the base model "
+                               f"({'; '.join(overall['reasons']) or overall['finding']})")
         focus_cmp = compare_runs(_subset(kept_run, self.roles.names("focus_dev")),
                                  _subset(cand_run, self.roles.names("focus_dev")),
                                  GatePolicy(alpha=g.alpha, margin=0.0, slices="none", min_slice_cases=2))
@@ -242,7 +247,9 @@ class TuneLoop:
         t2 = time.perf_counter()
         base_run = build_run_json(self.store, state["baseline"]["run_id"])
         keep, reasons, detail = self.gate(kept_run, cand_run, base_run)
-        detail["verdict"] = "pass" if keep else "fail"
+        guard_verdicts = [g["verdict"] for g in detail.get("guard", {}).values()]
+        detail["verdict"] = ("pass" if keep else "fail" if "fail" in guard_verdicts or not guard_verdicts
+                             or "inconclusive" not in guard_verdicts else "inconclusive")
         entry.update(self.snapshot(cand_run), gate=detail, reasons=reasons, kept=keep, examples=result.examples,
                      train_reward=result.train_reward, loss=result.loss, note=result.note,
                      wall_time_s={"train": t1 - t0, "eval": t2 - t1, "total": t2 - t0})
