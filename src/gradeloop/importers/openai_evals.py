@@ -222,7 +222,10 @@ def import_openai_eval(eval_file: str | Path, data_file: str | Path | None = Non
         if output is not None:
             replay.append({"case_id": case_id, "output": output})
     if not cases:
-        raise InputError("no case could be imported", file=str(data_file or run_file))
+        first = issues.items[0] if issues.items else None
+        raise InputError("no case could be imported" + (f" ({len(issues.items)} problem(s); the first: "
+                         f"{first.message})" if first else ""), file=first.file if first else str(data_file),
+                         line=first.line if first else None)
     ids = unique_ids([c.id for c in cases])
     renamed = {old.id: new for old, new in zip(cases, ids)}
     cases = [Case(id=i, input=c.input, reference=c.reference, metadata=c.metadata) for i, c in zip(ids, cases)]

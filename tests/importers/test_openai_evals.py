@@ -1,0 +1,65 @@
+"""OpenAI Evals: the documented IT-ticket eval (create-eval body, tickets.jsonl, create-run template) and legacy samples."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gradeloop.cli import main
+from gradeloop.errors import InputError
+from gradeloop.importers.openai_evals import import_legacy_jsonl, import_openai_eval
+from tests.importers.helpers import case, verdict
+
+DATA = Path(__file__).parent / "data" / "openai"
+
+
+def test_documented_example_becomes_cases_with_the_string_check_unchanged():
+    result = import_openai_eval(DATA / "eval.json", DATA / "tickets.jsonl", run_file=DATA / "run.json")
+    suite = result.suite
+    assert suite.name == "it-ticket-categorization" and len(suite.cases) == 3 and not result.issues
+    assert [g.type for g in suite.default_graders] == ["string_check"]
+    assert suite.default_graders[0].params["reference"] == "{{ item.correct_label }}"
+    first = suite.cases[0]
+    assert first.input[0]["role"] == "developer" and first.input[1] == {"role": "user", "content": "My monitor won't turn on!"}
+    assert verdict(suite, first, "Hardware") is True
+    assert verdict(suite, first, "hardware") is False  # eq is exact
+    assert verdict(suite, case(suite, "item-3"), "Other") is True
+
+
+def test_recorded_samples_become_a_replay_file_and_grade_like_openai(tmp_path):
+    out, replay, run = tmp_path / "s.yaml", tmp_path / "r.jsonl", tmp_path / "run.json"
+    assert main(["import", "openai-evals", str(DATA / "eval.json"), "--data", str(DATA / "tickets_with_samples.jsonl"),
+                 "--run", str(DATA / "run.json"), "--out", str(out), "--replay-out", str(replay)]) == 0
+    rows = [json.loads(line) for line in replay.read_text().splitlines()]
+    assert [r["output"] for r in rows] == ["Hardware", "Other", "Other"]
+    assert main(["eval", str(out), "-t", f"replay:{replay}", "-q", "--store", str(tmp_path / "st.db"),
+                 "--json", str(run)]) in (0, 1)
+    cases = json.loads(run.read_text())["cases"]
+    assert [c["samples"][0]["passed"] for c in cases] == [True, False, True]  # the vim ticket answered "Other"
+
+
+def test_items_breaking_the_item_schema_are_reported_with_their_line(tmp_path):
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"item": {"ticket_text": "a", "correct_label": "Other"}}\n{"item": {"ticket_text": "b"}}\n')
+    result = import_openai_eval(DATA / "eval.json", data, run_file=DATA / "run.json")
+    assert len(result.suite.cases) == 1
+    assert [str(e) for e in result.errors] == [f"{data}:2: error: item does not match item_schema at (item): "
+                                               "'correct_label' is a required property"]
+
+
+def test_missing_input_template_is_an_error_not_an_empty_case():
+    with pytest.raises(InputError, match=r"3 problem\(s\); the first: no input: pass --run"):
+        import_openai_eval(DATA / "eval.json", DATA / "tickets.jsonl")
+
+
+def test_legacy_samples_use_the_match_rule():
+    result = import_legacy_jsonl(DATA / "legacy.jsonl")
+    suite = result.suite
+    france, planet = suite.cases
+    assert france.input[1]["content"] == "France?" and france.reference == "Paris"
+    assert verdict(suite, france, "Paris is the capital") is True  # Match: starts with an ideal answer
+    assert verdict(suite, france, "It is Paris") is False
+    assert verdict(suite, planet, "jupiter") is True
+    includes = import_legacy_jsonl(DATA / "legacy.jsonl", rule="includes").suite
+    assert verdict(includes, includes.cases[0], "It is Paris") is True

@@ -1,0 +1,107 @@
+"""promptfoo configs: cases from prompts x tests, assertions with promptfoo's verdicts, unmappable ones reported."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gradeloop.cli import main
+from gradeloop.importers.jsexpr import Unsupported, translate
+from gradeloop.importers.jsregex import js_regex_to_python
+from gradeloop.importers.promptfoo import import_promptfoo
+from gradeloop.importers.result import check_graders, write_suite
+from gradeloop.suite import load_suites
+from tests.importers.helpers import case, verdict
+
+DATA = Path(__file__).parent / "data" / "promptfoo"
+
+
+@pytest.fixture(scope="module")
+def imported():
+    return import_promptfoo(DATA / "promptfooconfig.yaml")
+
+
+def test_prompts_times_tests_with_vars_defaults_and_list_expansion(imported):
+    suite = imported.suite
+    assert len(suite.cases) == 58  # 18 tests x 3 prompts, one list var x 2 values x 3, one test on 1 prompt
+    first = case(suite, "contains-passes-p1")
+    assert first.input == "Answer about billing: How do I reset my password?"  # defaultTest var filled
+    assert [g.type for g in first.graders] == ["not_contains", "contains"]  # defaultTest assert first
+    assert case(suite, "var-from-file-and-template-in-value-p1").input.startswith(
+        "Answer about password resets and account lockout:")  # file:// var, trimmed
+    expanded = [c for c in suite.cases if c.id.startswith("list-var-expands")]
+    assert len(expanded) == 6 and {"first question", "second question"} <= {c.metadata["vars"]["question"] for c in expanded}
+    only = [c for c in suite.cases if c.id.startswith("equals-json-object")]
+    assert [c.input for c in only] == ['{"a": 1, "b": [true, null]}']  # test-level `prompts` filter
+    assert not imported.errors and len(imported.warnings) == 3
+
+
+def test_written_suite_loads_back_with_the_same_version(imported, tmp_path):
+    check_graders(imported.suite)
+    loaded = write_suite(imported, tmp_path / "pf.yaml")
+    again = load_suites(tmp_path / "pf.yaml")[0]
+    assert again.version == loaded.version and len(again.cases) == 58
+
+
+@pytest.mark.parametrize("case_id, output, expected", [
+    ("contains-is-case-sensitive-p1", "How do I reset it?", True),
+    ("contains-is-case-sensitive-p1", "How do I RESET it?", False),  # promptfoo's contains is case-sensitive
+    ("icontains-ignores-case-p1", "RESET", True),
+    ("contains-any-and-contains-all-p1", "OTP expiry is ten minutes", True),
+    ("contains-any-and-contains-all-p1", "OTP expiry is 10 minutes", False),  # contains-all misses one
+    ("equals-exact-p1", "Answer about billing: x", True),
+    ("equals-exact-p1", "Answer about billing: x\n", False),  # equals does not strip
+    ("starts-with-and-regex-p1", "Answer about Order 12345 is early", True),
+    ("starts-with-and-regex-p1", "Answer about Order 12345 is late", False),  # not-regex late$
+    ("weighted-threshold-p1", "refund only", True),  # 3 / 4 = 0.75 >= 0.6 although voucher is missing
+    ("weighted-threshold-p1", "voucher only", False),  # 1 / 4 < 0.6
+    ("contains-passes-p1", "reset my password FORBIDDEN", False),  # defaultTest not-icontains
+])
+def test_verdicts_follow_promptfoo_rules(imported, case_id, output, expected):
+    assert verdict(imported.suite, case(imported.suite, case_id), output) is expected
+
+
+def test_generated_python_graders_reproduce_promptfoo_metrics(imported):
+    suite = imported.suite
+    lev = case(suite, "levenshtein-within-threshold-p1")
+    assert verdict(suite, lev, "Answer about greetings: hello world") is True
+    assert verdict(suite, lev, "Answer about greetings: goodbye") is False
+    rb = case(suite, "rouge-n-and-bleu-p1")
+    assert verdict(suite, rb, "Answer about cats: the cat sat on the mat") is True
+    assert verdict(suite, rb, "a dog") is False
+    py = case(suite, "python-inline-and-file-p1")
+    assert verdict(suite, py, "count these words please now, many words") is True
+    assert verdict(suite, py, "count") is False
+    js = case(suite, "javascript-expression-p1")
+    assert verdict(suite, js, "short") is True and verdict(suite, js, "long " * 20) is False
+
+
+def test_unmappable_assertions_are_listed_with_file_and_line(tmp_path):
+    cfg = tmp_path / "promptfooconfig.yaml"
+    cfg.write_text("prompts: ['{{q}}']\nproviders: [echo]\ntests:\n  - description: one\n    vars: {q: hi}\n"
+                   "    assert:\n      - type: contains\n        value: hi\n      - type: similar\n        value: hello\n"
+                   "      - type: javascript\n        value: output == 'hi'\n")
+    result = import_promptfoo(cfg)
+    errors = [str(e) for e in result.errors]
+    assert len(errors) == 2
+    assert errors[0].startswith(f"{cfg}:9: error: [one] similar:") and "embedding" in errors[0]
+    assert errors[1].startswith(f"{cfg}:11: error: [one] javascript:") and "loose equality" in errors[1]
+    assert [g.type for g in result.suite.cases[0].graders] == ["contains"]  # what could be mapped is kept
+    out = tmp_path / "s.yaml"
+    assert main(["import", "promptfoo", str(cfg), "--out", str(out)]) == 2 and not out.exists()
+    assert main(["import", "promptfoo", str(cfg), "--out", str(out), "--partial"]) == 0 and out.exists()
+
+
+def test_bad_config_is_one_input_error(tmp_path, capsys):
+    cfg = tmp_path / "promptfooconfig.yaml"
+    cfg.write_text("tests: []\n")
+    assert main(["import", "promptfoo", str(cfg), "--out", str(tmp_path / "s.yaml")]) == 2
+    assert "no `prompts`" in capsys.readouterr().err
+
+
+def test_javascript_regex_and_expressions_translate_or_refuse():
+    assert js_regex_to_python(r"(?<y>\d{4})-\k<y>$") == r"(?P<y>\d{4})-(?P=y)\Z"
+    assert translate("output.includes('a') && output.length < 5") == "output.includes(_Str('a')) and output.length<5"
+    for bad in ("output == 'a'", "x => x", "cond ? a : b", "const a = 1; a", "`t`"):
+        with pytest.raises(Unsupported):
+            translate(bad)
