@@ -87,6 +87,7 @@ def test_unmappable_assertions_are_listed_with_file_and_line(tmp_path):
     assert errors[0].startswith(f"{cfg}:9: error: [one] similar:") and "embedding" in errors[0]
     assert errors[1].startswith(f"{cfg}:11: error: [one] javascript:") and "loose equality" in errors[1]
     assert [g.type for g in result.suite.cases[0].graders] == ["contains"]  # what could be mapped is kept
+    assert result.suite.cases[0].metadata["unmapped_assertions"] == [f"similar at {cfg}:9", f"javascript at {cfg}:11"]
     out = tmp_path / "s.yaml"
     assert main(["import", "promptfoo", str(cfg), "--out", str(out)]) == 2 and not out.exists()
     assert main(["import", "promptfoo", str(cfg), "--out", str(out), "--partial"]) == 0 and out.exists()

@@ -1,7 +1,7 @@
 """JavaScript regular expressions (as promptfoo's `new RegExp(value)` reads them) rewritten for Python's `re`.
 
 Differences handled: named groups `(?<n>...)` and `\\k<n>`, `$` (end of input only in JavaScript),
-`[^]` and `[]`, and the ASCII meaning of `\\d`, `\\w`, `\\b` (kept by the `ascii` flag) next to
+`[^]` and `[]`, `.` (no line terminator), and the ASCII meaning of `\\d`, `\\w`, `\\b` (kept by the `ascii` flag) next to
 JavaScript's Unicode `\\s` (spelled out). What cannot be rewritten raises `Unsupported`.
 """
 from __future__ import annotations
@@ -83,6 +83,10 @@ def js_regex_to_python(pattern: str) -> str:
             continue
         if ch == "$":
             out.append(r"\Z")
+            i += 1
+            continue
+        if ch == ".":  # JavaScript's . also stops at \r, U+2028 and U+2029
+            out.append(r"[^\n\r\u2028\u2029]")
             i += 1
             continue
         out.append(ch)

@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any, Mapping
 
-_TAG = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.DOTALL)
+_TAG = re.compile(r"\{\{\s*(.*?)\s*\}\}", re.DOTALL)
 _PATH = re.compile(r"""[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*|\[\s*(?:\d+|"[^"]*"|'[^']*')\s*\])*""")
 _PART = re.compile(r"""\.([A-Za-z_$][\w$]*)|\[\s*(\d+|"[^"]*"|'[^']*')\s*\]""")
 _FILTERS = ("dump", "trim", "upper", "lower", "safe")
@@ -108,6 +108,8 @@ def render(text: str, variables: Mapping[str, Any]) -> str:
         raise Unsupported("Nunjucks tags ({% ... %}) and comments ({# ... #}) are not supported")
     if "{{" not in text:
         return text
+    # whitespace control: `{{-` trims the white space before the tag, `-}}` the white space after it
+    text = re.sub(r"\s*\{\{-", "{{", re.sub(r"-\}\}\s*", "}}", text))
     out = _TAG.sub(lambda m: _eval(m.group(1), variables), text)
     if "{{" in out and "{{" in _TAG.sub("", text):
         raise Unsupported("unbalanced `{{` in template")

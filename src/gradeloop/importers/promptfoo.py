@@ -229,12 +229,13 @@ def _weight(assertion: Mapping[str, Any]) -> float:
 
 
 def _map_list(asserts: list[tuple[Any, str, int | None]], threshold: Any, ctx: MapContext, issues: Issues,
-              test: str) -> list[GraderSpec]:
-    """Graders for a list of assertions (with the file and line each was written at)."""
+              test: str, skipped: list[str]) -> list[GraderSpec]:
+    """Graders for a list of assertions (with the file and line each was written at); unmapped ones go to `skipped`."""
     mapped: list[tuple[dict[str, Any], float, str, int | None, str | None]] = []
     for assertion, file, line in asserts:
         if not isinstance(assertion, dict):
             issues.error("an assertion must be a mapping with a `type`", file, line, test)
+            skipped.append(f"(not a mapping) at {file}:{line}")
             continue
         try:
             weight = _weight(assertion)
@@ -244,6 +245,7 @@ def _map_list(asserts: list[tuple[Any, str, int | None]], threshold: Any, ctx: M
                 spec = map_assertion(assertion, ctx)
         except Unmappable as exc:
             issues.error(f"{assertion.get('type')}: {exc}", file, line, test)
+            skipped.append(f"{assertion.get('type')} at {file}:{line}")
             continue
         mapped.append((spec, weight, file, line, assertion.get("metric")))
     if threshold is None:
@@ -354,7 +356,8 @@ def import_promptfoo(config: str | Path, *, judge: str | None = None, name: str 
                 issues.error(f"vars: {exc}", file, line, label)
                 continue
             ctx = MapContext(variables, base, judge, lambda msg, f=file, ln=line, lb=label: issues.warn(msg, f, ln, lb))
-            specs = _map_list(asserts, threshold, ctx, issues, label)
+            skipped: list[str] = []
+            specs = _map_list(asserts, threshold, ctx, issues, label, skipped)
             for p_index, prompt in enumerate(prompts):
                 if isinstance(wanted_prompts, list) and prompt.label not in wanted_prompts:
                     continue
@@ -369,6 +372,8 @@ def import_promptfoo(config: str | Path, *, judge: str | None = None, name: str 
                                                                              "prompt": prompt.label}}
                 if test.get("description"):
                     metadata["description"] = str(test["description"])
+                if skipped:  # written with --partial: the file itself says which checks are missing
+                    metadata["unmapped_assertions"] = skipped
                 if isinstance(test.get("metadata"), dict):
                     metadata["test_metadata"] = test["metadata"]
                 tags = {"prompt": f"p{p_index + 1}"} if len(prompts) > 1 else {}
