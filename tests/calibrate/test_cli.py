@@ -62,14 +62,15 @@ def test_writes_the_documented_json(tmp_path):
     data = json.loads(out.read_text())
     assert data["schema"] == "gradeloop.calibration/v1" and data["signal"] == "confidence"
     assert data["n"] == 599 and data["errored_samples"] == 1
-    for metric in ("ece", "ece_debiased", "brier", "auroc", "aurc"):
+    for metric in ("ece", "ece_plugin", "ece_debiased", "brier", "auroc", "aurc"):
         assert ESTIMATE_KEYS <= set(data[metric])
         assert data[metric]["n_cases"] == 300 and data[metric]["n_samples"] == 599
         assert data[metric]["ci_low"] <= data[metric]["mean"] <= data[metric]["ci_high"]
     assert len(data["reliability"]) == 8 and sum(b["count"] for b in data["reliability"]) == 599
     assert {"mean_confidence", "accuracy", "count"} <= set(data["reliability"][0])
     assert data["risk_coverage"][-1]["coverage"] == 1.0
-    assert "ece_debiased" in res.output and "599" in res.output
+    assert data["ece_debiased"] == data["ece"]  # the old name of the default (debiased) ECE
+    assert "ece_plugin" in res.output and "599" in res.output
 
 
 def test_custom_signal_from_the_users_module(tmp_path, monkeypatch):

@@ -1,7 +1,5 @@
-"""Rates as Estimates: Wilson intervals on hand values, denominators, latency means."""
+"""Rates as Estimates: binomial (Jeffreys) intervals on hand values, denominators, latency means."""
 from __future__ import annotations
-
-import math
 
 import pytest
 from scipy import stats as sps
@@ -11,15 +9,15 @@ from gradeloop.monitor.scoring import Scored
 from gradeloop.stats import estimate
 
 
-def test_proportion_is_wilson_by_hand():
+def test_proportion_is_jeffreys_by_hand():
+    # Was Wilson (0.4902, 0.9433); issue 11 moved one-sample-per-case pass rates to the Jeffreys
+    # interval (Wilson covers 0.914 at n = 10, p = 0.05), and monitor rates follow stats.estimate.
     e = proportion(8, 10)
-    z = 1.959963984540054
-    centre = (0.8 + z * z / 20) / (1 + z * z / 10)
-    half = z * math.sqrt(0.8 * 0.2 / 10 + z * z / 400) / (1 + z * z / 10)
     assert e.mean == 0.8
-    assert e.ci_low == pytest.approx(centre - half) and e.ci_high == pytest.approx(centre + half)
-    assert (e.ci_low, e.ci_high) == pytest.approx((0.4902, 0.9433), abs=1e-4)  # the textbook Wilson values
+    assert e.ci_low == pytest.approx(sps.beta.ppf(0.025, 8.5, 2.5))
+    assert e.ci_high == pytest.approx(sps.beta.ppf(0.975, 8.5, 2.5))
     assert e.n_cases == e.n_samples == 10
+    assert proportion(0, 10).ci_low == 0.0 and proportion(10, 10).ci_high == 1.0
 
 
 def test_proportion_matches_stats_estimate_with_one_sample_per_request():

@@ -39,11 +39,14 @@ class CaseBootstrap:
 
 
 def bootstrap_estimates(point: dict[str, float], statistic: Callable[[np.ndarray], dict[str, float]],
-                        boot: CaseBootstrap, level: float = 0.95) -> dict[str, Any]:
+                        boot: CaseBootstrap, level: float = 0.95,
+                        recentre: tuple[str, ...] = (), floor: float = 0.0) -> dict[str, Any]:
     """Estimates for every named statistic: the full-data value with percentile bootstrap bounds.
 
     A statistic undefined on the full data (NaN) yields None; resamples where it is undefined
-    (say AUROC with one class) are left out of its interval.
+    (say AUROC with one class) are left out of its interval. Statistics named in `recentre`
+    get their bounds shifted by the bootstrap bias (point - mean of the draws), not below
+    `floor`: for bias-corrected estimators whose correction resampling undoes.
     """
     draws: dict[str, list[float]] = {name: [] for name in point}
     for w in boot.weights():
@@ -60,6 +63,10 @@ def bootstrap_estimates(point: dict[str, float], statistic: Callable[[np.ndarray
         if len(vals) >= 2:
             stderr = float(np.std(vals, ddof=1))
             low, high = (float(q) for q in np.quantile(vals, [tail, 1.0 - tail]))
+            if name in recentre:
+                shift = float(value) - float(vals.mean())
+                low, high = max(floor, low + shift), max(floor, high + shift, float(value))
+                low = min(low, float(value))
         else:
             stderr, low, high = float("nan"), float("nan"), float("nan")
         out[name] = Estimate(mean=float(value), stderr=stderr, ci_low=low, ci_high=high,

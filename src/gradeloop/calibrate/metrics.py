@@ -1,11 +1,20 @@
-"""How well a confidence signal tracks correctness: ECE, debiased ECE, Brier, AUROC, AURC.
+"""How well a confidence signal tracks correctness: ECE (debiased and plug-in), Brier, AUROC, AURC.
 
 Bins are equal-mass (each holds about n/bins samples), which keeps every bin's accuracy
-estimable when confidences pile up near 1. `ece_debiased` is the debiased estimator of
-Kumar, Liang & Ma (2019, "Verified Uncertainty Calibration"): per bin the squared gap minus
-its sampling variance acc(1-acc)/(n_b-1), mass-weighted, clipped at 0, square-rooted, so it is
-an L2 calibration error that does not shrink toward a positive bias at small n. Every metric
-is an Estimate with a bootstrap interval that resamples cases, not samples.
+estimable when confidences pile up near 1. Samples with equal confidence always share a bin:
+each equal-mass edge moves to the nearest boundary between distinct confidences (so a bin
+may hold more or fewer samples, and there may be fewer bins), which makes every metric
+independent of row order.
+
+The reported `ece` is the debiased estimator of Kumar, Liang & Ma (2019, "Verified
+Uncertainty Calibration"), as Roelofs et al. (2022) recommend: per bin the squared gap minus
+its sampling variance acc(1-acc)/(n_b-1), mass-weighted, clipped at 0, square-rooted — an L2
+calibration error without the plug-in's upward bias, so a perfectly calibrated signal reads
+about 0 and its interval reaches 0. The plug-in L1 ECE, sum (n_b/n)|acc_b - conf_b|, stays
+available as `ece_plugin` (and `ece(..., debiased=False)`); it is biased upward at small n_b.
+Every metric is an Estimate with a bootstrap interval that resamples cases, not samples. The
+debiased ECE's percentile interval is shifted by its bootstrap bias (resampling duplicates
+samples, which the per-bin variance term does not see), so it is centred on the estimate.
 """
 from __future__ import annotations
 
@@ -18,7 +27,7 @@ from gradeloop.calibrate._estimate import CaseBootstrap, Estimate, bootstrap_est
 from gradeloop.errors import InputError
 
 SCHEMA = "gradeloop.calibration/v1"
-METRICS = ("ece", "ece_debiased", "brier", "auroc", "aurc")
+METRICS = ("ece", "ece_plugin", "brier", "auroc", "aurc")
 
 
 @dataclass(frozen=True)
@@ -43,11 +52,14 @@ class RiskCoveragePoint:
 
 @dataclass(frozen=True)
 class CalibrationReport:
-    """Calibration metrics of one signal, each an Estimate (AUROC None when one class only)."""
+    """Calibration metrics of one signal, each an Estimate (AUROC None when one class only).
+
+    `ece` is the debiased (Kumar et al. 2019) calibration error, `ece_plugin` the plug-in ECE.
+    """
 
     n: int
     ece: Estimate
-    ece_debiased: Estimate
+    ece_plugin: Estimate
     brier: Estimate
     auroc: Estimate | None
     aurc: Estimate
@@ -56,10 +68,16 @@ class CalibrationReport:
     signal: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def ece_debiased(self) -> Estimate:
+        """The same as `ece` (the name it had when `ece` meant the plug-in estimator)."""
+        return self.ece
+
     def as_dict(self) -> dict[str, Any]:
-        """The documented JSON form (schema gradeloop.calibration/v1)."""
+        """The documented JSON form (schema gradeloop.calibration/v1); `ece_debiased` repeats `ece`."""
         return {"schema": SCHEMA, "signal": self.signal, "n": self.n,
                 **{m: estimate_dict(getattr(self, m)) for m in METRICS},
+                "ece_debiased": estimate_dict(self.ece),
                 "reliability": [asdict(b) for b in self.reliability],
                 "risk_coverage": [asdict(p) for p in self.risk_coverage], **self.extra}
 
@@ -101,23 +119,36 @@ def _bin_edges(n: int, bins: int) -> np.ndarray:
     return np.r_[0, np.cumsum(sizes)]
 
 
+def _cuts(o: _Ordered, cum_w: np.ndarray, bins: int) -> np.ndarray:
+    """Sample indices where bins start (and the end): each equal-mass edge moved to the nearest
+    boundary between tie groups, so equal confidences never straddle two bins."""
+    total = cum_w[-1]
+    bounds = np.r_[cum_w[o.starts], total]  # weight before each tie group, then the total
+    cut_at = np.r_[o.starts, len(o.conf)]  # the sample index of each of those boundaries
+    targets = _bin_edges(int(round(total)), bins)[1:-1]
+    j = np.searchsorted(bounds, targets).clip(1, len(bounds) - 1)
+    nearest = np.where(bounds[j] - targets < targets - bounds[j - 1], j, j - 1)  # ties: lower edge
+    idx = np.unique(np.r_[0, cut_at[nearest], len(o.conf)])
+    keep = np.r_[True, np.diff(cum_w[idx]) > 0]  # drop edges that would leave an empty bin
+    idx = idx[keep]
+    if idx[-1] != len(o.conf):
+        idx[-1] = len(o.conf)
+    return idx
+
+
 def _binned(o: _Ordered, w: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per bin: count, summed confidence and summed correctness, where sample i occupies w[i]
-    consecutive positions of the sorted order (w = 1 for the data, case multiplicities for a draw)."""
+    """Per bin: count, summed confidence and summed correctness, where sample i weighs w[i]
+    (w = 1 for the data, case multiplicities for a bootstrap draw)."""
     cum_w = np.r_[0, np.cumsum(w)]
-    edges = _bin_edges(int(cum_w[-1]), bins)
-    j = np.searchsorted(cum_w[1:], edges, side="right").clip(0, len(w) - 1)  # sample holding each edge
-
-    def upto(values: np.ndarray) -> np.ndarray:  # sum of values over the first `edge` positions
-        cum_v = np.r_[0, np.cumsum(w * values)]
-        return cum_v[j] + (edges - cum_w[j]) * values[j]
-
-    return np.diff(edges), np.diff(upto(o.conf)), np.diff(upto(o.correct))
+    idx = _cuts(o, cum_w, bins)
+    cum_c = np.r_[0, np.cumsum(w * o.conf)]
+    cum_a = np.r_[0, np.cumsum(w * o.correct)]
+    return np.diff(cum_w[idx]), np.diff(cum_c[idx]), np.diff(cum_a[idx])
 
 
 def _ece(binned: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float:
     count, conf, acc = binned
-    return float(np.sum(np.abs(acc - conf)) / count.sum())
+    return float(np.sum(np.abs(acc - conf)) / count.sum())  # sums: |n_b acc_b - n_b conf_b|
 
 
 def _ece_debiased(binned: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float:
@@ -165,8 +196,13 @@ def _prepare(confidence: Any, correct: Any) -> tuple[_Ordered, np.ndarray]:
     return _Ordered.of(conf, corr), np.ones(len(conf))
 
 
-def ece(confidence: Any, correct: Any, bins: int = 10) -> float:
-    """Expected calibration error over equal-mass bins: sum of (n_b/n)|acc_b - conf_b|."""
+def ece(confidence: Any, correct: Any, bins: int = 10, *, debiased: bool = True) -> float:
+    """Calibration error over equal-mass bins: debiased (Kumar et al. 2019) unless `debiased=False`."""
+    return ece_debiased(confidence, correct, bins) if debiased else ece_plugin(confidence, correct, bins)
+
+
+def ece_plugin(confidence: Any, correct: Any, bins: int = 10) -> float:
+    """Plug-in expected calibration error over equal-mass bins: sum of (n_b/n)|acc_b - conf_b|."""
     return _ece(_binned(*_prepare(confidence, correct), bins))
 
 
@@ -222,14 +258,14 @@ def reliability(confidence: Any, correct: Any, bins: int = 10) -> tuple[Reliabil
     """Reliability-diagram data: per equal-mass bin, mean confidence against accuracy."""
     o, w = _prepare(confidence, correct)
     count, conf, acc = _binned(o, w, bins)
-    edges = _bin_edges(len(o.conf), bins)
+    edges = _cuts(o, np.r_[0, np.cumsum(w)], bins)
     return tuple(ReliabilityBin(float(o.conf[lo]), float(o.conf[hi - 1]), float(c / k), float(a / k), int(k))
                  for lo, hi, k, c, a in zip(edges[:-1], edges[1:], count, conf, acc))
 
 
 def _all_metrics(o: _Ordered, w: np.ndarray, bins: int) -> dict[str, float]:
     binned, groups = _binned(o, w, bins), _group_sums(o, w)
-    return {"ece": _ece(binned), "ece_debiased": _ece_debiased(binned), "brier": _brier(o, w),
+    return {"ece": _ece_debiased(binned), "ece_plugin": _ece(binned), "brier": _brier(o, w),
             "auroc": _auroc_rank(*groups), "aurc": _aurc(*groups)}
 
 
@@ -248,6 +284,6 @@ def calibration_report(confidence: Any, correct: Any, case_ids: Any | None = Non
     o = _Ordered.of(conf, corr)
     boot = CaseBootstrap(ids[order], n_boot, seed)  # weights come out aligned with the sorted samples
     point = _all_metrics(o, np.ones(len(conf)), bins) | {"auroc": auroc(conf, corr)}
-    est = bootstrap_estimates(point, lambda w: _all_metrics(o, w, bins), boot)
+    est = bootstrap_estimates(point, lambda w: _all_metrics(o, w, bins), boot, recentre=("ece",))
     return CalibrationReport(n=len(conf), reliability=reliability(conf, corr, bins),
                              risk_coverage=risk_coverage(conf, corr), signal=signal, **est)

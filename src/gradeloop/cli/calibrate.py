@@ -28,7 +28,7 @@ def _metrics_table(title: str, columns: dict[str, dict[str, Any]]) -> Table:
     table.add_column("metric")
     for name in columns:
         table.add_column(name, justify="right")
-    for metric in ("ece", "ece_debiased", "brier", "auroc", "aurc"):
+    for metric in ("ece", "ece_plugin", "brier", "auroc", "aurc"):  # ece: debiased (Kumar et al. 2019)
         table.add_row(metric, *(_fmt(c.get(metric)) for c in columns.values()))
     return table
 

@@ -59,8 +59,8 @@ def calibration_section(run: dict[str, Any]) -> str:
         data = signal_data(with_signals, name)
         rep = calibration_report(data.confidence, data.correct, data.case_ids, n_boot=300, signal=name)
         out.append(f"<h3>{esc(name)}</h3>" + _table(
-            ["samples", "ECE", "ECE (debiased)", "Brier", "AUROC", "AURC"],
-            [[str(rep.n), fmt(rep.ece.as_dict()), fmt(rep.ece_debiased.as_dict()), fmt(rep.brier.as_dict()),
+            ["samples", "ECE (debiased)", "ECE (plug-in)", "Brier", "AUROC", "AURC"],
+            [[str(rep.n), fmt(rep.ece.as_dict()), fmt(rep.ece_plugin.as_dict()), fmt(rep.brier.as_dict()),
               fmt(rep.auroc.as_dict()) if rep.auroc else "–", fmt(rep.aurc.as_dict())]]))
         out.append(reliability_svg(rep) + risk_coverage_svg(rep))
     if not out:

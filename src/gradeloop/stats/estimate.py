@@ -159,6 +159,14 @@ def _jeffreys(p: np.ndarray | float, n: np.ndarray | float, level: float):
     return lo, hi
 
 
+def jeffreys_interval(p: float, n: float, level: float = 0.95) -> tuple[float, float]:
+    """Jeffreys interval for a proportion `p` over (effective) size `n`: what pass/fail Estimates report."""
+    if n <= 0:
+        return 0.0, 1.0
+    lo, hi = _jeffreys(p, n, level)
+    return float(lo), float(hi)
+
+
 def interval(summary: Summary, level: float) -> tuple[float, float]:
     """The score (Wilson-type) interval on n_eff, at any level: what MOVER differences combine."""
     if summary.n_cases == 0 or summary.n_eff <= 0:
