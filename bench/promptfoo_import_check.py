@@ -5,7 +5,7 @@ Runs promptfoo (npm, installed by bench/setup_peers.sh under bench/.work) on a c
 `gradeloop import promptfoo`, evaluates the imported suite with `gradeloop eval` and a `py:`
 echo target (the same outputs), and compares pass/fail per (test, prompt).
 
-    .venv/bin/python bench/promptfoo_import_check.py [--config tests/importers/data/promptfoo/promptfooconfig.yaml]
+    .venv/bin/python bench/promptfoo_import_check.py [--config promptfooconfig.yaml ...]
 
 Exit 0 when every verdict agrees, 1 when one differs, 3 when promptfoo is not installed.
 """
@@ -22,8 +22,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTFOO = ROOT / "bench" / ".work" / "node_modules" / ".bin" / "promptfoo"
-DEFAULT_CONFIG = ROOT / "tests" / "importers" / "data" / "promptfoo" / "promptfooconfig.yaml"
-ECHO = "def echo(prompt):\n    \"\"\"promptfoo's echo provider: the rendered prompt is the output.\"\"\"\n    return prompt\n"
+DATA = ROOT / "tests" / "importers" / "data" / "promptfoo"
+DEFAULT_CONFIGS = (DATA / "promptfooconfig.yaml", DATA / "edge.yaml")
+ECHO = '''import json
+
+
+def echo(prompt):
+    """promptfoo's echo provider: the rendered prompt is the output (a chat prompt as its two-space JSON)."""
+    return prompt if isinstance(prompt, str) else json.dumps(prompt, indent=2, ensure_ascii=False)
+'''
 
 
 def run_promptfoo(config: Path, work: Path) -> dict[tuple[str, int, str], bool]:
@@ -69,7 +76,9 @@ def run_gradeloop(config: Path, work: Path) -> tuple[dict[tuple[str, int, str], 
         src = by_id[case["id"]]
         prompt_idx = int(src.tags.get("prompt", "p1")[1:]) - 1
         sample = case["samples"][0]
-        verdicts[(src.metadata.get("description", ""), prompt_idx, src.input)] = (
+        text = src.input if isinstance(src.input, str) else json.dumps([dict(m) for m in src.input], indent=2,
+                                                                       ensure_ascii=False)
+        verdicts[(src.metadata.get("description", ""), prompt_idx, text)] = (
             None if sample.get("error") else sample.get("passed"))
     return verdicts, [str(i) for i in result.issues]
 
@@ -97,16 +106,20 @@ def compare(config: Path) -> tuple[int, int, list[str]]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    ap.add_argument("--config", type=Path, action="append", help="promptfoo config (repeatable; default: "
+                    "the two configs under tests/importers/data/promptfoo)")
     args = ap.parse_args()
     if not PROMPTFOO.exists():
         print(f"promptfoo is not installed ({PROMPTFOO}); run bench/setup_peers.sh")
         return 3
-    agree, total, diffs = compare(args.config.resolve())
-    print(f"verdicts agreeing: {agree}/{total} (test x prompt pairs, {args.config.name})")
-    for line in diffs:
-        print(line)
-    return 0 if not diffs else 1
+    failed = False
+    for config in args.config or DEFAULT_CONFIGS:
+        agree, total, diffs = compare(config.resolve())
+        print(f"verdicts agreeing: {agree}/{total} (test x prompt pairs, {config.name})")
+        for line in diffs:
+            print(line)
+        failed |= bool(diffs)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ spec.loader.exec_module(check)
 
 
 @pytest.mark.skipif(not check.PROMPTFOO.exists(), reason="promptfoo not installed (bench/setup_peers.sh)")
-def test_imported_suite_gives_promptfoo_verdicts():
-    agree, total, diffs = check.compare(check.DEFAULT_CONFIG)
-    assert total >= 12 * 3 and diffs == [] and agree == total
+@pytest.mark.parametrize("config", check.DEFAULT_CONFIGS, ids=lambda p: p.name)
+def test_imported_suite_gives_promptfoo_verdicts(config):
+    agree, total, diffs = check.compare(config)
+    assert total >= 12 * 2 and diffs == [] and agree == total

@@ -303,6 +303,31 @@ def _chat_input(text: str) -> str | tuple[dict[str, Any], ...]:
     return text
 
 
+def _render_strings(value: Any, variables: Mapping[str, Any]) -> Any:
+    if isinstance(value, str):
+        return render(value, variables)
+    if isinstance(value, list):
+        return [_render_strings(v, variables) for v in value]
+    if isinstance(value, dict):
+        return {k: _render_strings(v, variables) for k, v in value.items()}
+    return value
+
+
+def render_prompt(raw: str, variables: Mapping[str, Any]) -> str | tuple[dict[str, Any], ...]:
+    """A prompt as promptfoo renders it: a JSON prompt has the vars filled inside its strings and is
+    re-written with two-space indents (a chat when it is a list of messages); any other prompt is text."""
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return _chat_input(render(raw, variables))
+    rendered = _render_strings(parsed, variables)
+    if (isinstance(rendered, list) and rendered and all(
+            isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)
+            for m in rendered)):
+        return tuple({"role": m["role"], "content": m["content"]} for m in rendered)
+    return json.dumps(rendered, indent=2, ensure_ascii=False)
+
+
 def import_promptfoo(config: str | Path, *, judge: str | None = None, name: str | None = None,
                      split: str = "dev") -> ImportResult:
     """The suite a promptfoo config describes; every assertion that cannot be mapped is an error issue."""
@@ -362,7 +387,7 @@ def import_promptfoo(config: str | Path, *, judge: str | None = None, name: str 
                 if isinstance(wanted_prompts, list) and prompt.label not in wanted_prompts:
                     continue
                 try:
-                    text = render(prompt.raw, variables)
+                    rendered = render_prompt(prompt.raw, variables)
                 except TemplateUnsupported as exc:
                     issues.error(f"prompt template: {exc}", prompt.file, prompt.line, label)
                     continue
@@ -377,13 +402,13 @@ def import_promptfoo(config: str | Path, *, judge: str | None = None, name: str 
                 if isinstance(test.get("metadata"), dict):
                     metadata["test_metadata"] = test["metadata"]
                 tags = {"prompt": f"p{p_index + 1}"} if len(prompts) > 1 else {}
-                if not text.strip():
+                if isinstance(rendered, str) and not rendered.strip():
                     issues.error("the rendered prompt is empty", prompt.file, prompt.line, label)
                     continue
                 if not specs:
                     issues.warn("no assertions: promptfoo passes this test whatever the output; the case "
                                 "grades nothing", file, line, label)
-                cases.append((case_id, Case(id=case_id, input=_chat_input(text), graders=tuple(specs),
+                cases.append((case_id, Case(id=case_id, input=rendered, graders=tuple(specs),
                                             tags=tags, metadata=metadata, file=file, line=line)))
     if not cases:
         raise InputError("no test could be imported from this config", file=cfg.file, line=1)

@@ -61,7 +61,9 @@ class Issues:
         self.items.append(ImportIssue("error", message, file, line, test))
 
     def warn(self, message: str, file: str | None = None, line: int | None = None, test: str | None = None) -> None:
-        self.items.append(ImportIssue("warning", message, file, line, test))
+        issue = ImportIssue("warning", message, file, line, test)
+        if issue not in self.items:  # the same approximation met twice in one test is said once
+            self.items.append(issue)
 
 
 def write_suite(result: ImportResult, out: str | Path) -> Suite:
