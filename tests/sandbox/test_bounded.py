@@ -83,3 +83,32 @@ def test_limits_mode_is_bounded_too(make_pool):
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("isolation", ["namespaces", "limits"])
+def test_workers_die_with_their_parent(make_pool, isolation, tmp_path):
+    make_pool(isolation=isolation)  # skips where namespaces are refused
+    token = f"gl-token-{uuid.uuid4().hex}"
+    script = tmp_path / "parent.py"
+    script.write_text(  # the token rides in the worker's command line (its config's env)
+        "import sys, threading\n"
+        "from gradeloop.sandbox import SandboxConfig, SandboxPool, Source\n"
+        f"pool = SandboxPool(SandboxConfig(isolation={isolation!r}, env={{'TOKEN': {token!r}}}))\n"
+        "src = Source('import time\\ndef f():\\n    time.sleep(300)\\n')\n"
+        "threading.Thread(target=pool.call, args=(src, 'f'), kwargs={'timeout': 300}).start()\n"
+        "print('started', flush=True)\n"
+        "threading.Event().wait()\n")
+    import subprocess
+    import sys
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline().strip() == "started"
+        end = time.monotonic() + 30
+        while not _with_token(token) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert _with_token(token), "the worker did not start"
+    finally:
+        parent.kill()
+        parent.wait(30)
+    assert _gone(token, wait=30), "a worker outlived its parent"

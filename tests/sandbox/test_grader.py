@@ -82,3 +82,17 @@ def test_grader_errors_and_results_through_the_sandbox():
     net = grade("import socket\ndef grade(case, output):\n    socket.create_connection(('1.1.1.1', 53), 2)\n"
                 "    return True\n")
     assert net.error and "Network is unreachable" in net.error and not net.passed
+
+
+def test_grader_file_reads_files_next_to_it_but_runs_in_a_private_folder(tmp_path):
+    (tmp_path / "graders").mkdir()
+    (tmp_path / "graders" / "expected.json").write_text('{"answer": "19"}')
+    (tmp_path / "graders" / "g.py").write_text(
+        "import json, os\nfrom pathlib import Path\n"
+        "EXPECTED = json.loads((Path(__file__).parent / 'expected.json').read_text())\n"
+        "def grade(case, output):\n"
+        "    return {'passed': output == EXPECTED['answer'], 'reason': os.getcwd()}\n")
+    g = build_grader(GraderSpec("python", {"file": "graders/g.py"}, file=str(tmp_path / "s.yaml"), line=1), CASE)
+    good, bad = g.grade(CASE, "19"), g.grade(CASE, "20")
+    assert good.passed and not bad.passed and good.error is None
+    assert good.reason != str(tmp_path / "graders")  # cwd is the sandbox's own folder

@@ -119,3 +119,17 @@ def test_default_config_hides_the_store_of_the_current_folder(workdir):
     (workdir / ".gradeloop").mkdir()
     from gradeloop.sandbox import SandboxConfig
     assert str((workdir / ".gradeloop").resolve()) in SandboxConfig().hide
+
+
+def test_no_descriptor_of_the_parent_is_inherited(make_pool, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("s3cret")
+    with open(secret) as held:  # an open file in the parent, not marked close-on-exec
+        os.set_inheritable(held.fileno(), True)
+        src = Source("import os\ndef f():\n    out = {}\n    for fd in os.listdir('/proc/self/fd'):\n        try:\n"
+                     "            out[fd] = os.readlink(f'/proc/self/fd/{fd}')\n        except OSError:\n"
+                     "            pass  # the descriptor listdir itself used\n    return out\n")
+        for isolation in ("namespaces", "limits"):
+            fds = make_pool(isolation=isolation).call(src, "f").result
+            assert not any("secret" in target for target in fds.values()), fds
+            assert len(fds) <= 5, fds  # stdin/out/err (/dev/null) and the two protocol pipes

@@ -23,11 +23,14 @@ import io
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import stat
 import struct
 import sys
+import threading
+import time
 import traceback
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
@@ -342,6 +345,39 @@ def serve(rfd, wfd, cfg, workdir):
         reset(workdir, environ, path)
 
 
+def _orphan_watch(parent, on_orphan):
+    """Call `on_orphan` once the parent that started us is gone (checked twice a second)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    on_orphan()
+
+
+def _outer_wait(pid):
+    """The outer process: wait for PID 1 of the namespace; kill it if our parent dies first.
+
+    No threads here: after unshare(CLONE_NEWPID) this process cannot create any.
+    """
+    parent = os.getppid()
+    try:
+        poller = select.poll()
+        poller.register(os.pidfd_open(pid), select.POLLIN)
+        wait = lambda: poller.poll(500)  # noqa: E731  returns as soon as PID 1 exits
+    except (AttributeError, OSError):
+        wait = lambda: time.sleep(0.5)  # noqa: E731
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        if os.getppid() != parent:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            os.waitpid(pid, 0)
+            return 128 + signal.SIGKILL
+        wait()
+
+
 def main():
     cfg = json.loads(sys.argv[1])
     rfd, wfd = os.dup(0), os.dup(1)
@@ -366,8 +402,7 @@ def main():
             os.close(sync_w)
             os.close(rfd)
             os.close(wfd)
-            _, status = os.waitpid(pid, 0)
-            os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
+            os._exit(_outer_wait(pid))
         os.close(sync_w)
         os.read(sync_r, 1)
         os.close(sync_r)
@@ -382,7 +417,8 @@ def main():
         except OSError as exc:
             send(wfd, {"ready": False, "error": f"sandbox set-up failed: {exc}"})
             os._exit(1)
-    else:
+    else:  # no namespace to take our processes down with us: leave when the parent dies
+        threading.Thread(target=_orphan_watch, args=(os.getppid(), lambda: os._exit(1)), daemon=True).start()
         workdir = cfg["workdir"]
         os.chdir(workdir)
         try:
