@@ -56,7 +56,7 @@ cases:
     tags: {intent: smalltalk}
     graders:
       - type: contains_any
-        values: [hello, hi]
+        values: [hello, welcome]
   - id: password-reset
     input: How do I reset my password?
     tags: {intent: account}

@@ -71,8 +71,10 @@ def failures_from_store(store: Store, run_id: str, limit: int = SHOWN) -> tuple[
     """The same from the store, reading only failing samples' rows (outputs and grades of `limit` cases)."""
     db = store.db
     counts = {(s, c): (int(bad), int(n)) for s, c, bad, n in db.execute(
-        "SELECT suite, case_id, SUM(passed IS NOT 1), COUNT(*) FROM samples WHERE run_id=? "
-        "GROUP BY suite, case_id HAVING SUM(passed IS NOT 1) > 0 ORDER BY suite, case_id", (run_id,))}
+        "SELECT s.suite, s.case_id, SUM(s.passed IS NOT 1), COUNT(*) FROM samples s JOIN cases c "
+        "ON c.run_id = s.run_id AND c.suite = s.suite AND c.case_id = s.case_id WHERE s.run_id=? "
+        "GROUP BY s.suite, s.case_id HAVING SUM(s.passed IS NOT 1) > 0 ORDER BY s.suite, MIN(c.position)",
+        (run_id,))}  # the run JSON's order: suite, then the case's position in its file
     keys = list(counts)[:limit]
     found: list[Failure] = []
     for suite, case_id in keys:
