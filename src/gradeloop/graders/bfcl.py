@@ -43,9 +43,19 @@ class CallCheck:
     problems: tuple[str, ...]
 
 
+_STANDARD: dict[str, str] = {}  # expected values repeat on every completion a reward scores
+
+
 def standardize(text: str) -> str:
     """BFCL's string normalisation: drop spaces and `,./-_*^`, lower-case, single quotes as double."""
-    return _STANDARDIZE.sub("", text).lower().replace("'", '"')
+    hit = _STANDARD.get(text)
+    if hit is None:
+        hit = _STANDARDIZE.sub("", text).lower().replace("'", '"')
+        if len(text) <= 256:
+            if len(_STANDARD) > 65536:
+                _STANDARD.clear()
+            _STANDARD[text] = hit
+    return hit
 
 
 def _norm(value: Any, rules: Rules) -> Any:
@@ -63,10 +73,24 @@ def _in(value: Any, options: Sequence[Any]) -> bool:
     return any(_same(value, o) for o in options)
 
 
+_SCHEMA_TYPES: dict[int, tuple[Any, tuple[type | None, type | None]]] = {}
+
+
 def _schema_type(prop: Mapping[str, Any] | None) -> tuple[type | None, type | None]:
-    """(outer, item) Python types from a property schema; None where the schema does not say."""
+    """(outer, item) Python types from a property schema, read once per schema object."""
     if not prop:
         return None, None
+    hit = _SCHEMA_TYPES.get(id(prop))
+    if hit is not None and hit[0] is prop:
+        return hit[1]
+    found = _read_schema_type(prop)
+    if len(_SCHEMA_TYPES) > 4096:
+        _SCHEMA_TYPES.clear()
+    _SCHEMA_TYPES[id(prop)] = (prop, found)
+    return found
+
+
+def _read_schema_type(prop: Mapping[str, Any]) -> tuple[type | None, type | None]:
     kind = prop.get("type")
     if isinstance(kind, list):  # ["string", "null"]: take the non-null one if there is exactly one
         kinds = [k for k in kind if k != "null"]
@@ -131,6 +155,11 @@ def _list_ok(value: list, options: Sequence[Any], inner: type | None, rules: Rul
 
 
 def _value_ok(value: Any, options: Sequence[Any], inner: type | None, rules: Rules) -> bool:
+    if type(value) is str:
+        if rules.normalize_strings:
+            target = standardize(value)
+            return any(type(o) is str and standardize(o) == target for o in options)
+        return any(type(o) is str and o == value for o in options)
     if isinstance(value, str):
         return _in(_norm(value, rules), [_norm(o, rules) for o in options if isinstance(o, str)])
     if isinstance(value, list):
@@ -145,18 +174,20 @@ def acceptable(spec: Any) -> list[Any]:
     return list(spec) if isinstance(spec, list) else [spec]
 
 
+_NO_PARAMS: Mapping[str, Any] = {}
+
+
 def check_call(call: ToolCall, expected_name: str, expected_args: Mapping[str, Any],
                function: Mapping[str, Any] | None, rules: Rules = Rules()) -> CallCheck:
     """One call against one expected call under `rules`; `function` is the declared tool (None: unknown)."""
     if call.name != expected_name:
         return CallCheck(0.0, False, (f"called {call.name or '(unnamed)'!r}, expected {expected_name!r}",))
-    if call.arguments is None:
-        return CallCheck(0.5, False, (f"{call.name}: {call.error or 'arguments could not be parsed'}",))
-    params = function.get("parameters") if function else None
-    props: Mapping[str, Any] = (params or {}).get("properties") or {}
-    required = list((params or {}).get("required") or [])
     args = call.arguments
-    names = list(dict.fromkeys([*required, *expected_args, *args]))
+    if args is None:
+        return CallCheck(0.5, False, (f"{call.name}: {call.error or 'arguments could not be parsed'}",))
+    params = (function.get("parameters") if function else None) or _NO_PARAMS
+    props: Mapping[str, Any] = params.get("properties") or _NO_PARAMS
+    required = params.get("required") or ()
     problems: list[str] = []
     bad: set[str] = set()
     for name in required:
@@ -164,12 +195,17 @@ def check_call(call: ToolCall, expected_name: str, expected_args: Mapping[str, A
             problems.append(f"{call.name}: missing required parameter {name!r}")
             bad.add(name)
     for name, value in args.items():
-        if name not in expected_args or (function is not None and name not in props):
+        spec = expected_args.get(name, _MISSING)
+        if spec is _MISSING or (function is not None and name not in props):
             problems.append(f"{call.name}: unexpected parameter {name!r}")
             bad.add(name)
             continue
-        options = acceptable(expected_args[name])
+        options = spec if type(spec) is list else acceptable(spec)
         outer, inner = _schema_type(props.get(name))
+        if outer is str and type(value) is str and rules.normalize_strings:  # the common case, inline
+            target = standardize(value)
+            if any(type(o) is str and standardize(o) == target for o in options):
+                continue
         value, problem = _type_ok(value, outer, options, rules)
         if problem is None and not _value_ok(value, options, inner, rules):
             shown = [o for o in options if o != ""]
@@ -181,5 +217,11 @@ def check_call(call: ToolCall, expected_name: str, expected_args: Mapping[str, A
         if name not in args and name not in bad and "" not in acceptable(spec):
             problems.append(f"{call.name}: missing parameter {name!r} (add \"\" to its values to make it optional)")
             bad.add(name)
-    share = 1.0 if not names else (len(names) - len(bad)) / len(names)
-    return CallCheck(0.5 + 0.5 * share, not bad, tuple(problems))
+    if not bad:
+        return _FULL_MATCH
+    total = len({*required, *expected_args, *args})
+    return CallCheck(0.5 + 0.5 * (total - len(bad)) / total, False, tuple(problems))
+
+
+_MISSING = object()
+_FULL_MATCH = CallCheck(1.0, True, ())

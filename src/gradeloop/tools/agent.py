@@ -79,7 +79,7 @@ class AgentTarget:
                                 latency_s=s.latency, tool_calls=tuple(s.calls), trajectory=tuple(s.trajectory),
                                 steps=s.steps)
             return
-        calls = [c if c.id else replace(c, id=f"call_{step}_{i}") for i, c in enumerate(g.tool_calls)]
+        calls = [c if c.id else c._replace(id=f"call_{step}_{i}") for i, c in enumerate(g.tool_calls)]
         turn: dict[str, Any] = {"role": "assistant", "content": g.output}
         if calls:
             turn["tool_calls"] = [{"id": c.id, "type": "function",

@@ -8,13 +8,15 @@ are not valid JSON are kept with a parse error: a malformed call is something to
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCall:
-    """One call of a tool: its name and parsed arguments, or why the arguments could not be parsed."""
+class ToolCall(NamedTuple):
+    """One call of a tool: its name and parsed arguments, or why the arguments could not be parsed.
+
+    A NamedTuple rather than a frozen dataclass: rewards parse a call from every completion of
+    every training step, and a tuple is built in a third of the time.
+    """
 
     name: str
     arguments: Mapping[str, Any] | None  # None when `error` is set

@@ -60,11 +60,24 @@ def graded_cases(suites: Sequence[Suite], judge_factory: JudgeFactory | None = N
 
 
 def completion_text(completion: Any) -> str:
-    """TRL passes plain strings, or message lists for conversational prompts."""
+    """TRL passes plain strings, or message lists for conversational prompts.
+
+    A message with `tool_calls` becomes a Reply carrying them, so tool-call graders reward the
+    calls themselves; plain text is read by those graders for the calls it writes.
+    """
     if isinstance(completion, str):
         return completion
     if isinstance(completion, list) and completion and isinstance(completion[-1], Mapping):
-        return str(completion[-1].get("content", ""))
+        last = completion[-1]
+        text = str(last.get("content") or "")
+        if last.get("tool_calls"):
+            from gradeloop.tools.calls import Reply, parse_calls
+
+            try:
+                return Reply(text, parse_calls(last["tool_calls"]))
+            except ValueError:  # a malformed call earns what its text earns
+                return text
+        return text
     return str(completion)
 
 
