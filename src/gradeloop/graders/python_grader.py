@@ -7,8 +7,10 @@ plus the variables `env` names), a private temporary folder, a read-only file sy
 results store hidden, and a timeout that kills the worker and everything it started. The code
 is read and syntax-checked once at build time; the case and output travel as JSON and are
 never executed. Also runs OpenAI `python` grader JSON (`source` with
-`def grade(sample, item) -> float`). Module-level state of a grader persists between grades
-served by the same worker; see `gradeloop.sandbox` for what is reset.
+`def grade(sample, item) -> float`). The grader's own folder is readable and importable (find
+data files with `Path(__file__).parent`); its working folder is a private, emptied /tmp.
+Module-level state of a grader persists between grades served by the same worker; see
+`gradeloop.sandbox` for what is reset.
 """
 from __future__ import annotations
 

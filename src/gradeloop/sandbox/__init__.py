@@ -37,6 +37,11 @@ killed after each call), files in the working folder, the current folder, `os.en
 `sys.path` changes. Code from mutually distrusting parties should not share a pool: the code
 runs in the worker's own process and can see and alter the worker.
 
+Known limits: root without CAP_SYS_ADMIN (a container that allows user namespaces but not
+mounts) runs the code as root mapped to root, where the kernel does not enforce the process
+limit; the wall-clock timeout still bounds a fork bomb. A call's `timeout` is wall time; the
+CPU limit (SIGXCPU) is a backstop for multi-threaded code.
+
 isolation="limits" (GRADELOOP_SANDBOX=limits) is the explicit opt-out for kernels or
 containers that forbid namespaces: limits, empty environment and a private temporary folder
 only; the code then has the network and the user's files, and detached grandchildren survive.
