@@ -66,3 +66,15 @@ def test_empty_and_single_strata():
     with pytest.raises(InputError) as err:
         max_gap({"a": [[2.0]], "b": passes(1, 2)})
     assert err.value.field == "strata['a'][0][0]"
+
+
+def test_largest_lower_bound_is_the_largest_corrected_lower_bound_over_pairs():
+    strata = {"a": passes(30, 30), "b": passes(15, 30), "c": passes(20, 30), "d": passes(25, 30)}
+    res = max_gap(strata)
+    s = {k: summarise(case_data(v)) for k, v in strata.items()}
+    level = 1 - 0.05 / 6
+    lowers = [mover_interval(s[x], s[y], level)[0] for x, y in
+              (("a", "b"), ("a", "c"), ("a", "d"), ("c", "b"), ("d", "b"), ("d", "c"))]
+    assert res.largest_lower == pytest.approx(max(lowers))
+    assert res.largest_lower == pytest.approx(res.gap.ci_low)  # here the widest gap has the top bound
+    assert max_gap({"a": passes(5, 10), "b": passes(5, 10)}).largest_lower == 0.0

@@ -117,7 +117,8 @@ def register(app: typer.Typer) -> None:
         run: str = typer.Argument("latest", help="Run id, latest, or a run JSON file"),
         tag: str = typer.Option(..., "--tag", help="Tag whose values are the strata (e.g. locale, swap_gender)"),
         max_gap: Optional[float] = typer.Option(None, "--max-gap", help="Fail (exit 1) when the gap exceeds this"),
-        on: str = typer.Option("mean", "--on", help="Check the gap's mean or its corrected upper bound (ci_high)"),
+        on: str = typer.Option("ci_low", "--on", help="What must stay <= --max-gap: ci_low (default: fail only on a "
+                               "gap shown beyond it), mean (observed, biased upward), ci_high (show it small)"),
         as_json: bool = _JSON, store: Optional[Path] = _STORE,
     ) -> None:
         """Pass rate per stratum and the largest gap, corrected for multiple comparisons."""

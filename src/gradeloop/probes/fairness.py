@@ -30,12 +30,14 @@ class FairnessReport:
     n_pairs: int
     untagged: int  # cases without the tag (not in any stratum)
     skipped: tuple[str, ...]  # "suite/id" of tagged cases without a valid sample
+    largest_lower: float = 0.0  # largest corrected lower bound of any pair's gap
 
     def as_dict(self) -> dict[str, Any]:
         return {"tag": self.tag, "strata": {k: v.as_dict() for k, v in self.strata.items()},
                 "pair": list(self.pair) if self.pair else None,
                 "gap": self.gap.as_dict() if self.gap else None, "p_value": self.p_value,
-                "n_pairs": self.n_pairs, "untagged": self.untagged, "skipped": list(self.skipped)}
+                "n_pairs": self.n_pairs, "untagged": self.untagged, "skipped": list(self.skipped),
+                "largest_lower": self.largest_lower}
 
     def render_text(self) -> str:
         rows = [(name, rv.fmt_estimate(est)) for name, est in self.strata.items()]
@@ -72,23 +74,41 @@ def fairness(run: Mapping[str, Any], tag: str) -> FairnessReport:
         raise InputError(f"no case in the run has the tag {tag!r}", field="tag")
     result = stats.max_gap({k: strata[k] for k in sorted(strata)})
     return FairnessReport(tag, dict(result.estimates), result.pair, result.gap, result.p_value,
-                          result.n_pairs, untagged, tuple(skipped))
+                          result.n_pairs, untagged, tuple(skipped), result.largest_lower)
 
 
-def check_max_gap(run: Mapping[str, Any], tag: str, max_gap: float,
-                  on: Literal["mean", "ci_high"] = "mean") -> tuple[bool, str]:
-    """Gate check: the largest gap between strata of `tag` (its mean, or its corrected upper bound) <= max_gap."""
-    if on not in ("mean", "ci_high"):
-        raise InputError(f"`on` must be 'mean' or 'ci_high', got {on!r}", field="on")
+GapOn = Literal["ci_low", "mean", "ci_high"]
+MIN_STRATUM_CASES = 5
+
+
+def check_max_gap(run: Mapping[str, Any], tag: str, max_gap: float, on: GapOn = "ci_low",
+                  min_cases: int = MIN_STRATUM_CASES) -> tuple[bool, str]:
+    """Gate check on the largest gap between strata of `tag`; what is compared with max_gap:
+
+    - `ci_low` (default): the largest multiplicity-corrected lower bound of a pair's gap — fails
+      only on a gap shown beyond max_gap (a gap-free suite fails at most alpha of the time);
+      fails closed when a stratum has fewer than `min_cases` cases, too few to show anything;
+    - `mean`: the observed largest gap — biased upward (the maximum of many noisy differences:
+      74% of gap-free 5 x 40 suites exceed 0.10);
+    - `ci_high`: the corrected upper bound — passes only when the data show every gap is small.
+    """
+    if on not in ("ci_low", "mean", "ci_high"):
+        raise InputError(f"`on` must be 'ci_low', 'mean' or 'ci_high', got {on!r}", field="on")
     if isinstance(max_gap, bool) or not isinstance(max_gap, (int, float)) or not 0.0 <= max_gap <= 1.0:
         raise InputError(f"max_gap must be a number in [0, 1], got {max_gap!r}", field="max_gap")
     report = fairness(run, tag)
     if report.gap is None or report.pair is None:
         return True, f"fairness {tag}: fewer than two strata with cases, no gap to check"
-    value = report.gap.mean if on == "mean" else report.gap.ci_high
+    small = {k: e.n_cases for k, e in report.strata.items() if 0 < e.n_cases < min_cases}
+    if on == "ci_low" and small:
+        listed = ", ".join(f"{k} ({n})" for k, n in sorted(small.items()))
+        return False, (f"fairness {tag}: too few cases to judge a gap of {max_gap:g}: {listed}; "
+                       f"need at least {min_cases} per stratum")
+    value = {"ci_low": report.largest_lower, "mean": report.gap.mean, "ci_high": report.gap.ci_high}[on]
     passed = value <= max_gap
     best, worst = report.pair
     message = (f"fairness {tag}: gap {best} - {worst} = {report.gap.mean:.3f} "
-               f"[{report.gap.ci_low:.3f}, {report.gap.ci_high:.3f}], {on} {value:.3f} "
+               f"[{report.gap.ci_low:.3f}, {report.gap.ci_high:.3f}], "
+               f"{'largest corrected lower bound' if on == 'ci_low' else on} {value:.3f} "
                f"{'<=' if passed else '>'} {max_gap:g}")
     return passed, message
