@@ -24,8 +24,8 @@ def render_compare(cmp: dict, console: Console) -> None:
     table = Table(title=f"{cmp['baseline']['run_id']} → {cmp['candidate']['run_id']} "
                         f"({cmp['shared_cases']} shared cases)", title_justify="left")
     for col in ("slice", "cases", "baseline", "candidate", f"difference [{_level(cmp)}]", "adj. p", "MDE",
-                "errors", "finding", "verdict"):
-        table.add_column(col, justify="left" if col in ("slice", "verdict", "finding") else "right")
+                "err.", "verdict"):
+        table.add_column(col, justify="left" if col in ("slice", "verdict") else "right")
     for name, e in {"all": cmp["overall"], **cmp["slices"]}.items():
         style = _STYLE.get(e["verdict"], "")
         err = (e.get("errors") or {}).get("candidate")
@@ -34,7 +34,7 @@ def render_compare(cmp: dict, console: Console) -> None:
                       "–" if e.get("p_value_adjusted") is None else f"{e['p_value_adjusted']:.3g}",
                       "–" if e.get("mde") is None else f"{e['mde']:.3f}",
                       "–" if not err else f"{err['rate']:.2f}",
-                      e.get("finding", ""), f"[{style}]{e['verdict']}[/{style}]" if style else e["verdict"])
+                      f"[{style}]{e['verdict']}[/{style}]" if style else e["verdict"])
     console.print(table)
     for c in cmp["checks"]:
         if c.get("verdict", "pass" if c["passed"] else "fail") != "pass" or c["kind"] != "no_regression":

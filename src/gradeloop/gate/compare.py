@@ -73,7 +73,7 @@ class ScopeData:
 
 def detectable_drop(sd: float, n: int, alpha: float, power: float) -> float | None:
     """Smallest drop a one-sided test at `alpha` detects with `power` at n cases (normal approximation)."""
-    if n < 2:
+    if n < 2 or sd <= 0:  # no spread observed: no basis for a detectable effect
         return None
     z = NormalDist().inv_cdf(1.0 - alpha) + NormalDist().inv_cdf(power)
     return z * sd / math.sqrt(n)
