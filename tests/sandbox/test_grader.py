@@ -96,3 +96,19 @@ def test_grader_file_reads_files_next_to_it_but_runs_in_a_private_folder(tmp_pat
     good, bad = g.grade(CASE, "19"), g.grade(CASE, "20")
     assert good.passed and not bad.passed and good.error is None
     assert good.reason != str(tmp_path / "graders")  # cwd is the sandbox's own folder
+
+
+def test_grader_where_the_sandbox_is_refused_records_an_error_naming_the_opt_out(tmp_path, monkeypatch):
+    refusing = tmp_path / "refusing_worker.py"
+    refusing.write_text("import json, os, struct\n"
+                        "body = json.dumps({'ready': False, 'error': 'cannot create the sandbox namespaces'}).encode()\n"
+                        "os.write(1, struct.pack('>I', len(body)) + body)\n")
+    from gradeloop.sandbox import process, shared_pool
+    monkeypatch.setattr(process, "WORKER_SCRIPT", str(refusing))
+    g = build_grader(GraderSpec("python", {"source": "def grade(case, output):\n    return True\n",
+                                           "memory_mb": 77}, file="s.yaml", line=1), CASE)
+    try:
+        grades = [g.grade(CASE, "x") for _ in range(3)]
+    finally:
+        shared_pool(g.sandbox).close()  # the next build of this config gets a fresh pool
+    assert all(not gr.passed and gr.error and "GRADELOOP_SANDBOX=limits" in gr.error for gr in grades)

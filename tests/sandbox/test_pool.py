@@ -115,3 +115,23 @@ def test_config_is_validated_and_hashable():
     a = SandboxConfig(env={"B": "2", "A": "1"})
     assert a == SandboxConfig(env={"A": "1", "B": "2"}) and hash(a) == hash(SandboxConfig(env={"A": "1", "B": "2"}))
     assert a.env == (("A", "1"), ("B", "2"))
+
+
+def test_a_refused_sandbox_is_a_clear_error_asked_once(tmp_path, monkeypatch):
+    # a worker that answers the handshake as one would where the kernel refuses namespaces
+    refusing = tmp_path / "refusing_worker.py"
+    refusing.write_text("import json, os, struct\n"
+                        "body = json.dumps({'ready': False, 'error': 'cannot create the sandbox namespaces'}).encode()\n"
+                        "os.write(1, struct.pack('>I', len(body)) + body)\n")
+    from gradeloop.sandbox import SandboxUnavailable, process
+    monkeypatch.setattr(process, "WORKER_SCRIPT", str(refusing))
+    pool = SandboxPool(SandboxConfig(), workers=1)
+    with pytest.raises(SandboxUnavailable) as first:
+        pool.call("json", "dumps", [1])
+    monkeypatch.undo()  # a second call must not even start a worker
+    with pytest.raises(SandboxUnavailable) as second:
+        pool.call("json", "dumps", [1])
+    assert "cannot create the sandbox namespaces" in str(first.value)
+    assert "GRADELOOP_SANDBOX=limits" in str(first.value) and first.value.permanent
+    assert str(first.value) == str(second.value) and pool.started == 0
+    pool.close()

@@ -128,6 +128,8 @@ def _jsonable(o):
 
 def unshare(cfg):
     """Enter new namespaces; returns the uid/gid the code will run as. Raises OSError."""
+    if not sys.platform.startswith("linux"):
+        raise OSError(38, f"the sandbox's namespaces need Linux, not {sys.platform}")
     flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
     if not cfg["network"]:
         flags |= CLONE_NEWNET

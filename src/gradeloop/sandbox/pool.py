@@ -31,6 +31,7 @@ class SandboxPool:
         self._idle: list[WorkerProcess] = []
         self._live = 0
         self._closed = False
+        self._refused: SandboxUnavailable | None = None  # the kernel said no: do not ask per call
         self._cond = threading.Condition()
 
     def call(self, code: Code, function: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None,
@@ -79,6 +80,8 @@ class SandboxPool:
             while True:
                 if self._closed:
                     raise SandboxUnavailable("the sandbox pool is closed")
+                if self._refused is not None:
+                    raise SandboxUnavailable(str(self._refused), permanent=True)
                 if self._idle:
                     return self._idle.pop()
                 if self._live < self.size:
@@ -87,10 +90,12 @@ class SandboxPool:
                 self._cond.wait()
         try:
             worker = WorkerProcess(self.config)
-        except BaseException:
+        except BaseException as exc:
             with self._cond:
                 self._live -= 1
-                self._cond.notify()
+                if isinstance(exc, SandboxUnavailable) and exc.permanent:
+                    self._refused = exc
+                self._cond.notify_all()
             raise
         with self._cond:
             self.started += 1

@@ -94,7 +94,8 @@ class WorkerProcess:
             hint = "" if not self._namespaces else (
                 " — to run with resource limits only (no network or file-system isolation), set "
                 "GRADELOOP_SANDBOX=limits or SandboxConfig(isolation='limits')")
-            raise SandboxUnavailable(f"{frame.get('error', 'the sandbox worker refused to start')}{hint}")
+            raise SandboxUnavailable(f"{frame.get('error', 'the sandbox worker refused to start')}{hint}",
+                                     permanent=True)
         self.isolation = dict(frame.get("isolation") or {})
 
     # -- pipes with deadlines ----------------------------------------------------------------

@@ -12,7 +12,13 @@ class SandboxUnavailable(RuntimeError):
     """The sandbox cannot be set up here (no namespaces, a worker that never started).
 
     Raised instead of running code unconfined; the message says why and how to opt out.
+    `permanent` is set when the worker itself refused (the kernel said no), as opposed to
+    a start-up that merely failed or took too long.
     """
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True, slots=True)
