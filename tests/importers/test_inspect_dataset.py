@@ -23,6 +23,8 @@ def test_jsonl_samples_with_targets_messages_and_choices():
     mc = case(suite, "mc-1")
     assert "A) 4\nB) 6\nC) 7" in mc.input and "LETTER is one of A,B,C" in mc.input
     assert verdict(suite, mc, "ANSWER: C") is True and verdict(suite, mc, "ANSWER: B") is False
+    assert verdict(suite, mc, "**ANSWER: (c)**") is True  # wrappers removed as Inspect's solver does
+    assert verdict(suite, mc, "ANSWER: C, A") is False  # one answer expected
 
 
 def test_csv_with_field_mapping_and_other_scorers():
@@ -42,3 +44,15 @@ def test_samples_without_target_are_reported(tmp_path):
     data.write_text('{"input": "a", "target": "x"}\n{"input": "b"}\n')
     result = import_inspect_dataset(data)
     assert len(result.suite.cases) == 1 and str(result.errors[0]).startswith(f"{data}:2: error:")
+
+
+def test_several_target_letters_use_the_multiple_answer_prompt(tmp_path):
+    data = tmp_path / "mc.jsonl"
+    data.write_text('{"id": "even", "input": "Which are even?", "choices": ["2", "3", "4"], "target": ["A", "C"]}\n'
+                    '{"id": "bad", "input": "Pick", "choices": ["x", "y"], "target": "D"}\n')
+    result = import_inspect_dataset(data)
+    suite = result.suite
+    even = case(suite, "even")
+    assert "multiple answers may be correct" in even.input
+    assert verdict(suite, even, "ANSWER: A and C") is True and verdict(suite, even, "ANSWER: A") is False
+    assert "beyond the 2 choices" in str(result.errors[0]) and str(result.errors[0]).startswith(f"{data}:2:")

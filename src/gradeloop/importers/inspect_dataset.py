@@ -4,9 +4,9 @@ Fields are read as Inspect's `json_dataset` / `csv_dataset` read them with the d
 (`input`, `target`, `choices`, `id`, `metadata`; other names with `--field input=question`).
 The grader reproduces the Inspect scorer named by `--scorer`: `match` (default: the output,
 stripped of surrounding whitespace and punctuation, ends with a target, any case), `includes`
-(a target appears, any case), `exact` (equal after the same stripping) or, for samples with
-`choices`, `choice` (the input is Inspect's multiple-choice prompt and the output must say
-`ANSWER: <letter of a target>`).
+(a target appears, any case), `exact` (equal after Inspect's token normalisation) or, for
+samples with `choices`, `choice` (the input is Inspect's multiple-choice prompt, single- or
+multiple-answer by the number of target letters, and the answer is parsed as its solver does).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, Mapping
 
 from gradeloop.errors import InputError
+from gradeloop.importers.inspect_code import choice_source, exact_source
 from gradeloop.importers.result import ImportResult, Issues
 from gradeloop.importers.source import read_csv_records, read_json_records, slug, unique_ids
 from gradeloop.suite.model import Case, GraderSpec, Suite
@@ -29,6 +30,19 @@ _TAIL = r"[\s!-/:-@\[-`{-~]*"  # trailing white space and ASCII punctuation, as 
 MC_TEMPLATE = ("Answer the following multiple choice question. The entire content of your response should be of the "
                "following format: 'ANSWER: $LETTER' (without quotes) where LETTER is one of {letters}.\n\n"
                "{question}\n\n{choices}")
+# ...and its MULTIPLE_ANSWER_TEMPLATE, used here when a sample's target names several letters.
+MC_MULTIPLE_TEMPLATE = ("Answer the following multiple choice question where multiple answers may be correct. The "
+                        "entire content of your response should be of the following format: 'ANSWER: $LETTERS' "
+                        "(without quotes) where LETTERS is one or more of {letters}.\n\n{question}\n\n{choices}")
+
+
+def target_letters(targets: list[str]) -> list[str]:
+    """The choice letters a target names, as Inspect's choice scorer splits them ("A", "A,C", ["A", "C"])."""
+    out: list[str] = []
+    for value in targets:
+        for token in value.replace(",", " ").split():
+            out.extend([token] if token.isnumeric() else list(token))
+    return out
 
 
 def _strip(text: str) -> str:
@@ -37,21 +51,22 @@ def _strip(text: str) -> str:
 
 def _grader(scorer: Scorer, targets: list[str], choices: list[str] | None) -> GraderSpec:
     if scorer == "choice":
-        letters = [t.strip().upper() for t in targets]
-        if not choices or not all(re.fullmatch(r"[A-Z]", x) for x in letters):
+        letters = target_letters(targets)
+        if not choices or not letters or not all(re.fullmatch(r"[A-Z]", x) for x in letters):
             raise ValueError("the choice scorer needs `choices` and letter targets (A, B, ...)")
-        return GraderSpec("regex", {"pattern": r"ANSWER\s*:\s*\$?(?:" + "|".join(letters) + r")\b",
-                                    "flags": ["ignorecase"], "name": "choice"})
+        if any(ord(x) - ord("A") >= len(choices) for x in letters):
+            raise ValueError(f"target {', '.join(letters)} names a letter beyond the {len(choices)} choices")
+        return GraderSpec("python", {"source": choice_source(targets, len(choices), len(letters) > 1),
+                                     "name": "choice"})
+    if scorer == "exact":
+        return GraderSpec("python", {"source": exact_source(targets), "name": "exact"})
     stripped = [_strip(t) for t in targets]
     if scorer == "includes":
         if any(t == "" for t in targets):
             raise ValueError("an empty target is included in every output")
         return GraderSpec("contains_any", {"values": targets, "name": "includes"})
-    alternation = "|".join(re.escape(t) for t in stripped)
-    if scorer == "exact":
-        pattern = r"\A" + _TAIL + "(?:" + alternation + ")" + _TAIL + r"\Z"
-    else:  # match, location "end"
-        pattern = "(?:" + alternation + ")" + _TAIL + r"\Z"
+    # match(location="end"): the output, stripped of white space and punctuation, ends with a target
+    pattern = "(?:" + "|".join(re.escape(t) for t in stripped) + ")" + _TAIL + r"\Z"
     return GraderSpec("regex", {"pattern": pattern, "flags": ["ignorecase"], "name": scorer})
 
 
@@ -125,8 +140,9 @@ def import_inspect_dataset(path: str | Path, *, scorer: Scorer | None = None, fi
                 issues.error("multiple-choice samples need a text input", file, line)
                 continue
             letters = [chr(ord("A") + i) for i in range(len(choices))]
-            case_input = MC_TEMPLATE.format(letters=",".join(letters), question=case_input,
-                                            choices="\n".join(f"{x}) {c}" for x, c in zip(letters, choices)))
+            template = MC_MULTIPLE_TEMPLATE if len(target_letters(targets)) > 1 else MC_TEMPLATE
+            case_input = template.format(letters=",".join(letters), question=case_input,
+                                         choices="\n".join(f"{x}) {c}" for x, c in zip(letters, choices)))
         try:
             grader = _grader(use, targets, choices)
         except ValueError as exc:

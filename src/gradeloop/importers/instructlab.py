@@ -61,7 +61,7 @@ def import_instructlab(path: str | Path, *, judge: str | None = None, threshold:
     if not judge:
         issues.warn(f"graded by ROUGE-L >= {threshold:g} against the seed answer (a proxy); pass --judge SPEC for "
                     "an llm_judge", file, doc.line(""))
-    pairs: list[tuple[str, str, str | None, int | None, int]] = []  # question, answer, context, line, example
+    pairs: list[tuple[str, str, str | None, int | None, int]] = []
     for i, ex in enumerate(examples):
         where = f"seed_examples[{i}]"
         if not isinstance(ex, dict):
@@ -91,7 +91,8 @@ def import_instructlab(path: str | Path, *, judge: str | None = None, threshold:
         raise InputError("no seed example could be imported", file=file)
     stem = slug(str(about or Path(path).parent.name or "qna"), 40) or "qna"
     ids = unique_ids([f"{stem}-{n + 1}" for n in range(len(pairs))])
-    cases, training = [], []
+    cases: list[Case] = []
+    training: list[dict[str, Any]] = []
     for cid, (q, a, context, line, example) in zip(ids, pairs):
         prompt = q if (knowledge or context is None) else f"{context}\n\n{q}"
         metadata: dict[str, Any] = {"seed_example": example, "instructlab": {"file": str(path), "line": line}}

@@ -31,7 +31,7 @@ def _content_text(content: Any) -> str | None:
     if isinstance(content, str):
         return content
     if isinstance(content, Mapping) and isinstance(content.get("text"), str):
-        return content["text"]
+        return str(content["text"])
     if isinstance(content, list):
         texts = [_content_text(p) for p in content]
         if all(t is not None for t in texts):
@@ -98,12 +98,12 @@ def _criterion(spec: Any, file: str, line: int | None, issues: Issues) -> Grader
 def _sample_output(sample: Any) -> str | None:
     if isinstance(sample, Mapping):
         if isinstance(sample.get("output_text"), str):
-            return sample["output_text"]
+            return str(sample["output_text"])
         choices = sample.get("choices")
         if isinstance(choices, list) and choices and isinstance(choices[0], Mapping):
             msg = choices[0].get("message") or {}
             if isinstance(msg.get("content"), str):
-                return msg["content"]
+                return str(msg["content"])
         output = sample.get("output")
         if isinstance(output, list) and output and isinstance(output[0], Mapping):
             t = _content_text(output[0].get("content"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import yaml
 
@@ -80,7 +80,8 @@ def _prompts(cfg: Located, base: Path, issues: Issues) -> list[_Prompt]:
 
 
 def _split_prompts(text: str) -> list[str]:
-    parts, current = [], []
+    parts: list[str] = []
+    current: list[str] = []
     for line in text.split("\n"):
         if line.strip() == "---":
             parts.append("\n".join(current))
@@ -219,6 +220,11 @@ def _tests(cfg: Located, base: Path, issues: Issues) -> list[tuple[dict[str, Any
                 raise InputError("a test must be a mapping", file=sub.file, line=sub.line(f"[{k}]"))
             out.append((t, sub.file, sub.line(f"[{k}]" if isinstance(sub.value, list) else ""), f"[{k}]"))
     return out
+
+
+def _warner(issues: Issues, file: str, line: int | None, label: str) -> Callable[[str], None]:
+    """Warnings of one test's assertions, with the test's file, line and name."""
+    return lambda message: issues.warn(message, file, line, label)
 
 
 def _weight(assertion: Mapping[str, Any]) -> float:
@@ -380,7 +386,7 @@ def import_promptfoo(config: str | Path, *, judge: str | None = None, name: str 
             except (Unmappable, TemplateUnsupported) as exc:
                 issues.error(f"vars: {exc}", file, line, label)
                 continue
-            ctx = MapContext(variables, base, judge, lambda msg, f=file, ln=line, lb=label: issues.warn(msg, f, ln, lb))
+            ctx = MapContext(variables, base, judge, _warner(issues, file, line, label))
             skipped: list[str] = []
             specs = _map_list(asserts, threshold, ctx, issues, label, skipped)
             for p_index, prompt in enumerate(prompts):
