@@ -23,7 +23,7 @@ def test_jsonl_samples_with_targets_messages_and_choices():
     mc = case(suite, "mc-1")
     assert "A) 4\nB) 6\nC) 7" in mc.input and "LETTER is one of A,B,C" in mc.input
     assert verdict(suite, mc, "ANSWER: C") is True and verdict(suite, mc, "ANSWER: B") is False
-    assert verdict(suite, mc, "**ANSWER: (c)**") is True  # wrappers removed as Inspect's solver does
+    assert verdict(suite, mc, "ANSWER: **c**") is True and verdict(suite, mc, "ANSWER: (C)") is True  # wrappers go
     assert verdict(suite, mc, "ANSWER: C, A") is False  # one answer expected
 
 
