@@ -192,7 +192,7 @@ def run_document(suites: SuitesArg, target: str | Target, *, samples: int | None
                  concurrency: int = 8, cache: bool = True, temperature: float = 0.0, max_tokens: int = 256,
                  on_progress: Progress | None = None, on_warning: Callable[[str], None] | None = None,
                  full: bool = True, project: Project | None = None,
-                 notes: list[str] | None = None) -> dict[str, Any]:
+                 notes: list[str] | None = None, agent_steps: int | None = None) -> dict[str, Any]:
     """`evaluate` returning the run JSON itself (the CLI prints and writes it without a copy).
 
     With `full=False` it is the run summary: no `cases`, no `graders` (what tables and thresholds read).
@@ -214,7 +214,10 @@ def run_document(suites: SuitesArg, target: str | Target, *, samples: int | None
     tgt = open_target(target, params=params, project=project)
     if samples is None:  # a replay target evaluates every recorded sample by default
         samples = int(getattr(tgt, "recorded_samples", 0) or 1)
-    config = RunConfig(samples=samples, seed=seed, concurrency=concurrency, params=params, use_cache=cache)
+    if agent_steps is not None and agent_steps < 1:
+        raise InputError(f"agent steps must be at least 1, got {agent_steps}", field="agent-steps")
+    config = RunConfig(samples=samples, seed=seed, concurrency=concurrency, params=params, use_cache=cache,
+                       agent_steps=agent_steps)
     own_store = not isinstance(store, Store)
     st = store if isinstance(store, Store) else Store(store or default_store_path(project))
     try:
@@ -234,7 +237,7 @@ def run_document(suites: SuitesArg, target: str | Target, *, samples: int | None
 def evaluate(suites: SuitesArg, target: str | Target, *, samples: int | None = 1, seed: int = 0,
              store: Store | str | Path | None = None, judge: str | JudgeFn | None = None, concurrency: int = 8,
              cache: bool = True, temperature: float = 0.0, max_tokens: int = 256,
-             on_progress: Progress | None = None) -> RunResult:
+             on_progress: Progress | None = None, agent_steps: int | None = None) -> RunResult:
     """Run `suites` (paths, folders or Suite objects) on `target` and return the typed run.
 
     `target` is a spec (`py:app:answer`, `openai:MODEL@URL`, `hf:PATH`, `replay:FILE`), a target
@@ -242,11 +245,12 @@ def evaluate(suites: SuitesArg, target: str | Target, *, samples: int | None = 1
     every sample a replay file recorded. `judge` (a spec or a
     `prompt -> text` callable) answers llm_judge graders whose model is `default`. Runs are stored
     (`store`: a Store, a path, default the project's or .gradeloop/gradeloop.db), so an unchanged
-    rerun resumes or is served from the cache.
+    rerun resumes or is served from the cache. `agent_steps` overrides the step limit of suites
+    that run as agents (`agent: {tools: FILE.py}`).
     """
     doc = run_document(suites, target, samples=samples, seed=seed, store=store, judge=judge,
                        concurrency=concurrency, cache=cache, temperature=temperature, max_tokens=max_tokens,
-                       on_progress=on_progress)
+                       on_progress=on_progress, agent_steps=agent_steps)
     return RunResult.from_json(doc)
 
 

@@ -110,3 +110,17 @@ def test_agent_config_errors(project, tmp_path):
     with pytest.raises(InputError, match="--agent-steps needs a suite"):
         Engine([load_suite(project / "plain.yaml")], load_target(f"replay:{project / 'replay.jsonl'}"),
                Store(tmp_path / "x.db"), RunConfig(agent_steps=2))
+
+
+def test_cli_agent_steps_and_calls_shown_in_reports(project, monkeypatch, capsys):
+    from gradeloop.cli import main
+
+    monkeypatch.chdir(project)
+    assert main(["eval", "suite.yaml", "-t", "replay:replay.jsonl", "--agent-steps", "2"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    # the step limit left the last assistant turn (which only called tools) as the answer
+    assert "support-agent/lost" in shown
+    assert '[calls] lookup_order(order_id="A1"); create_ticket(title="A1 lost")' in shown
+    assert main(["report", "latest", "--html", "r.html"]) == 0
+    assert "[calls] lookup_order(order_id=&quot;A1&quot;)" in (project / "r.html").read_text()
+    assert main(["eval", "suite.yaml", "-t", "replay:replay.jsonl", "--agent-steps", "0"]) == 2

@@ -38,7 +38,7 @@ def lean_gc(first_generation: int = 10_000) -> Iterator[None]:
 def run_suites(suite_paths: list[Path], target_spec: str, *, samples: int | None = 1, seed: int = 0, concurrency: int = 8,
                temperature: float = 0.0, max_tokens: int = 256, store: Store, use_cache: bool = True,
                progress: bool = True, console: Console | None = None, full: bool = True,
-               judge: str | None = None) -> dict:
+               judge: str | None = None, agent_steps: int | None = None) -> dict:
     """Load suites, run them against the target and return the run JSON (used by eval, tune and demo).
 
     With `full=False` it is the run summary (no `cases`, no `graders`): enough for tables and thresholds.
@@ -58,7 +58,8 @@ def run_suites(suite_paths: list[Path], target_spec: str, *, samples: int | None
     with lean_gc(), sample_progress(console, enabled=progress) as on_progress:
         run = run_document(suite_paths, target_spec, samples=samples, seed=seed, concurrency=concurrency,
                            temperature=temperature, max_tokens=max_tokens, store=store, cache=use_cache,
-                           judge=judge, on_progress=on_progress, on_warning=warn, full=full, notes=notes)
+                           judge=judge, on_progress=on_progress, on_warning=warn, full=full, notes=notes,
+                           agent_steps=agent_steps)
     if notes:
         console.print("[dim]" + "; ".join(notes) + "[/dim]")
     return run
@@ -92,6 +93,9 @@ def register(app: typer.Typer) -> None:
         store: Optional[Path] = STORE_OPT,
         no_cache: bool = typer.Option(False, "--no-cache", help="Always generate; do not read the cache"),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No tables"),
+        agent_steps: Optional[int] = typer.Option(
+            None, "--agent-steps", min=1, help="Most model turns for suites that run as agents "
+            "(`agent: {tools: FILE.py}`; overrides their `steps`)"),
     ) -> None:
         """Evaluate a target (or several, side by side) on suites; exit 1 when a suite threshold fails or is inconclusive."""
         from gradeloop.project import load_project
@@ -122,7 +126,8 @@ def register(app: typer.Typer) -> None:
             try:
                 run = run_suites(suites, name, samples=samples, seed=seed, concurrency=concurrency,
                                  temperature=temperature, max_tokens=max_tokens, store=st, use_cache=not no_cache,
-                                 progress=not quiet, full=json_out is not None, judge=judge, console=err)
+                                 progress=not quiet, full=json_out is not None, judge=judge, console=err,
+                                 agent_steps=agent_steps)
                 shown, total = (failures_from_run(run) if json_out is not None
                                 else failures_from_store(st, run["run_id"]))
             finally:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.text import Text
 
+from gradeloop.tools.calls import shown_output
+
 if TYPE_CHECKING:
     from gradeloop.run.store import Store
 
@@ -63,7 +65,7 @@ def failures_from_run(run: Mapping[str, Any], limit: int = SHOWN) -> tuple[list[
             first = bad[0]
             found.append(Failure(case.get("suite", ""), case.get("id", ""),
                                  _reason(first.get("error"), first.get("grades") or (), first.get("passed")),
-                                 first.get("output"), len(bad), len(samples)))
+                                 shown_output(first.get("output"), first.get("tool_calls")), len(bad), len(samples)))
     return found, total
 
 
@@ -78,13 +80,14 @@ def failures_from_store(store: Store, run_id: str, limit: int = SHOWN) -> tuple[
     keys = list(counts)[:limit]
     found: list[Failure] = []
     for suite, case_id in keys:
-        row = db.execute("SELECT output, error, grades, passed FROM samples WHERE run_id=? AND suite=? AND "
-                         "case_id=? AND passed IS NOT 1 ORDER BY sample_index LIMIT 1",
+        row = db.execute("SELECT output, error, grades, passed, tool_calls FROM samples WHERE run_id=? AND suite=? "
+                         "AND case_id=? AND passed IS NOT 1 ORDER BY sample_index LIMIT 1",
                          (run_id, suite, case_id)).fetchone()
-        output, error, grades, passed = row
+        output, error, grades, passed, calls = row
         parsed = json.loads(grades) if grades else []
         bad, n = counts[(suite, case_id)]
-        found.append(Failure(suite, case_id, _reason(error, parsed, passed), output, bad, n))
+        found.append(Failure(suite, case_id, _reason(error, parsed, passed),
+                             shown_output(output, json.loads(calls) if calls else None), bad, n))
     return found, len(counts)
 
 

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from gradeloop.report import plots
 from gradeloop.targets.redact import redact_spec
+from gradeloop.tools.calls import shown_output
 
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
@@ -106,7 +107,8 @@ def _failing_cases(run: dict[str, Any], limit: int) -> str:
             why = "; ".join(f"{g['grader']}: {g.get('reason', '')}" for g in s["grades"] if not g.get("passed"))
             status = "error" if s.get("error_kind") else "fail"
             rows.append([esc(f"{c['suite']}/{c['id']}#{s['index']}"), esc(status),
-                         f"<pre>{esc(_input_text(c['input']))}</pre>", f"<pre>{esc(s['output'])}</pre>",
+                         f"<pre>{esc(_input_text(c['input']))}</pre>",
+                         f"<pre>{esc(shown_output(s['output'], s.get('tool_calls')))}</pre>",
                          esc(s.get("error") or why)])
             if len(rows) >= limit:
                 break

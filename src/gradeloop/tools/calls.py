@@ -123,3 +123,25 @@ class Reply(str):
 
     def __reduce__(self) -> Any:
         return (Reply, (str(self), self.tool_calls, self.trajectory, self.steps))
+
+
+def show_calls(calls: Iterable[Mapping[str, Any]] | None) -> str:
+    """Stored calls as one line for reports: `get_weather(city="Paris"); lookup_order(<bad JSON>)`."""
+    parts = []
+    for c in calls or ():
+        args = c.get("arguments")
+        if args is None:
+            inner = f"<{c.get('error') or 'unparsed arguments'}>"
+        else:
+            inner = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in dict(args).items())
+        parts.append(f"{c.get('name') or '?'}({inner})")
+    return "; ".join(parts)
+
+
+def shown_output(output: str | None, calls: Iterable[Mapping[str, Any]] | None) -> str | None:
+    """An output as reports show it: the text, then `[calls] ...` when the model called tools."""
+    shown = show_calls(calls)
+    if not shown:
+        return output
+    return f"{output}\n[calls] {shown}" if output else f"[calls] {shown}"
+
