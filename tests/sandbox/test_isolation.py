@@ -115,10 +115,14 @@ def test_store_is_hidden_and_the_file_system_read_only(make_pool, workdir):
     assert pool.call(src, "f", [str(store), str(workdir)]).result["store"] in ([], "FileNotFoundError")
 
 
-def test_default_config_hides_the_store_of_the_current_folder(workdir):
-    (workdir / ".gradeloop").mkdir()
+def test_default_config_hides_the_store_of_the_current_folder(make_pool, workdir):
     from gradeloop.sandbox import SandboxConfig
-    assert str((workdir / ".gradeloop").resolve()) in SandboxConfig().hide
+    assert str((workdir / ".gradeloop").resolve()) in SandboxConfig().hide  # even before it exists
+    (workdir / ".gradeloop").mkdir()
+    (workdir / ".gradeloop" / "gradeloop.db").write_text("runs")
+    workdir.chmod(0o755)  # so that, run as root, the sandbox's nobody could list it were it not hidden
+    src = Source("import os\ndef f(p):\n    return os.listdir(p)\n")
+    assert make_pool(paths=[str(workdir)]).call(src, "f", [str(workdir / ".gradeloop")]).result == []
 
 
 def test_no_descriptor_of_the_parent_is_inherited(make_pool, tmp_path):

@@ -135,3 +135,13 @@ def test_a_refused_sandbox_is_a_clear_error_asked_once(tmp_path, monkeypatch):
     assert "GRADELOOP_SANDBOX=limits" in str(first.value) and first.value.permanent
     assert str(first.value) == str(second.value) and pool.started == 0
     pool.close()
+
+
+@pytest.mark.parametrize("isolation", ["namespaces", "limits"])
+def test_a_call_that_breaks_its_worker_does_not_fail_the_next_one(make_pool, isolation):
+    pool = make_pool(isolation=isolation)
+    vandal = pool.call(Source("import os, shutil\ndef f():\n    here = os.getcwd()\n    os.chdir('/')\n"
+                              "    shutil.rmtree(here)\n    return 'removed'\n"), "f")
+    assert vandal.ok and vandal.result == "removed"
+    nxt = pool.call(Source("import os\ndef f():\n    return os.listdir('.')\n"), "f")
+    assert nxt.ok and nxt.result == [] and nxt.worker != vandal.worker and pool.started == 2

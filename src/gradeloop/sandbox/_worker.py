@@ -338,13 +338,18 @@ def serve(rfd, wfd, cfg, workdir):
         if req is None:
             return
         reply = call(req, cfg)
+        try:  # before replying, so the next call never meets what this one left behind
+            reset(workdir, environ, path)
+        except Exception:
+            reply["retire"] = True  # e.g. the code removed the working folder: serve no more
         reply["id"] = req.get("id")
         try:
             send(wfd, reply)
         except (TypeError, ValueError) as exc:
             send(wfd, {"id": req.get("id"), "ok": False, "error": f"result cannot be sent as JSON: {exc}"[:500],
-                       "log": reply.get("log", ""), "cpu": reply.get("cpu")})
-        reset(workdir, environ, path)
+                       "log": reply.get("log", ""), "cpu": reply.get("cpu"), "retire": reply.get("retire")})
+        if reply.get("retire"):
+            return
 
 
 def _orphan_watch(parent, on_orphan):

@@ -24,14 +24,19 @@ def default_isolation() -> Isolation:
 
 
 def default_hidden() -> tuple[str, ...]:
-    """Secrets in the home folder, /etc/shadow, and the results store (`.gradeloop`, $GRADELOOP_STORE)."""
+    """Secrets in the home folder, /etc/shadow, and the results store (`.gradeloop`, $GRADELOOP_STORE).
+
+    The store of the current folder and $GRADELOOP_STORE's folder are what a user's code must
+    neither read nor rewrite; the rest of the file system is read-only anyway.
+    """
     home = Path.home()
     paths = [home / p for p in _SECRET_HOME] + [Path("/etc/shadow"), Path("/etc/gshadow"),
                                                  Path.cwd() / ".gradeloop"]
     store = os.environ.get("GRADELOOP_STORE")
     if store:
         paths.append(Path(store).resolve().parent)
-    return tuple(sorted({str(p.resolve()) for p in paths if p.exists()}))
+    # listed whether or not they exist yet: a worker hides what exists when it starts
+    return tuple(sorted({str(p.resolve()) for p in paths}))
 
 
 def interpreter_paths() -> tuple[str, ...]:

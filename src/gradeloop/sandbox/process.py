@@ -170,12 +170,13 @@ class WorkerProcess:
             why = _describe_exit(code) if code is not None else f"the worker {exc}"
             return SandboxResult(False, error=f"{why} during the call", worker=self.pid), False
         self.cpu = float(reply.get("cpu") or 0.0)
+        reusable = not reply.get("retire")
         if reply.get("ok"):
             return SandboxResult(True, result=reply.get("result"), log=str(reply.get("log", "")),
-                                 worker=self.pid), True
+                                 worker=self.pid), reusable
         return SandboxResult(False, error=str(reply.get("error", "the call failed")),
                              traceback=str(reply.get("traceback", "")), log=str(reply.get("log", "")),
-                             worker=self.pid), True
+                             worker=self.pid), reusable
 
     def _exit_code(self) -> int | None:
         try:
