@@ -124,3 +124,7 @@ def test_cli_agent_steps_and_calls_shown_in_reports(project, monkeypatch, capsys
     assert main(["report", "latest", "--html", "r.html"]) == 0
     assert "[calls] lookup_order(order_id=&quot;A1&quot;)" in (project / "r.html").read_text()
     assert main(["eval", "suite.yaml", "-t", "replay:replay.jsonl", "--agent-steps", "0"]) == 2
+    assert main(["export", "latest", "--out", "rows.jsonl"]) == 0
+    rows = {r["case_id"]: r for r in map(json.loads, (project / "rows.jsonl").read_text().splitlines())}
+    assert [c["name"] for c in rows["lost"]["tool_calls"]] == ["lookup_order", "create_ticket"]
+    assert rows["lost"]["trajectory"][0]["role"] == "assistant"

@@ -209,6 +209,8 @@ def register(app: typer.Typer) -> None:
                 r["tags"] = json.dumps(r["tags"])
                 r["grades"] = json.dumps(r["grades"])
                 r["signals"] = json.dumps(r["signals"])
+                for key in ("tool_calls", "trajectory"):  # nested, ragged: JSON text columns
+                    r[key] = None if r[key] is None else json.dumps(r[key])
             pq.write_table(pa.Table.from_pylist(rows), out)
         else:
             raise InputError(f"unknown format {fmt!r}; use jsonl or parquet", field="--format")

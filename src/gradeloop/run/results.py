@@ -5,7 +5,6 @@ regrade or a resumed run can never disagree with its own numbers.
 """
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from itertools import groupby
 from operator import itemgetter
@@ -304,4 +303,5 @@ def iter_case_rows(run: dict[str, Any]) -> Iterable[dict[str, Any]]:
             yield {"run_id": run["run_id"], "suite": c["suite"], "case_id": c["id"], "tags": c["tags"],
                    "parent": c.get("parent"), "sample": s["index"], "output": s["output"], "passed": s["passed"],
                    "score": s["score"], "error": s["error"], "error_kind": s.get("error_kind"),
-                   "latency_s": s.get("latency_s"), "grades": s["grades"], "signals": s["signals"]}
+                   "latency_s": s.get("latency_s"), "grades": s["grades"], "signals": s["signals"],
+                   "tool_calls": s.get("tool_calls"), "trajectory": s.get("trajectory")}
