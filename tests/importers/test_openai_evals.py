@@ -63,3 +63,21 @@ def test_legacy_samples_use_the_match_rule():
     assert verdict(suite, planet, "jupiter") is True
     includes = import_legacy_jsonl(DATA / "legacy.jsonl", rule="includes").suite
     assert verdict(includes, includes.cases[0], "It is Paris") is True
+
+
+def test_item_fields_named_like_case_fields_still_resolve(tmp_path):
+    ev = tmp_path / "eval.json"
+    ev.write_text(json.dumps({"name": "echo", "data_source_config": {"type": "custom", "item_schema": {
+        "type": "object", "properties": {"input": {"type": "string"}, "id": {"type": "string"}}}},
+        "testing_criteria": [{"type": "string_check", "name": "same", "input": "{{ sample.output_text }}",
+                              "operation": "eq", "reference": "{{ item.input }}"}]}))
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"item": {"id": "x1", "input": "say hi"}}\n')
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps({"data_source": {"input_messages": {"type": "template", "template": [
+        {"role": "user", "content": "Repeat exactly: {{ item.input }}"}]}}}))
+    suite = import_openai_eval(ev, data, run_file=run).suite
+    only = suite.cases[0]
+    assert only.id == "x1" and only.input[0]["content"] == "Repeat exactly: say hi"
+    assert suite.default_graders[0].params["reference"] == "{{ metadata.input }}"
+    assert verdict(suite, only, "say hi") is True and verdict(suite, only, "Repeat exactly: say hi") is False

@@ -106,3 +106,21 @@ def test_javascript_regex_and_expressions_translate_or_refuse():
     for bad in ("output == 'a'", "x => x", "cond ? a : b", "const a = 1; a", "`t`"):
         with pytest.raises(Unsupported):
             translate(bad)
+
+
+def test_tests_from_csv_and_jsonl_files(tmp_path):
+    (tmp_path / "tests.csv").write_text('q,__expected1,__expected2,__description\n'
+                                        'hello world,contains: world,not-icontains: BYE,greets\n'
+                                        'plain,plain,"regex: ^pl",equals by default\n')
+    (tmp_path / "more.jsonl").write_text('{"description": "from jsonl", "vars": {"q": "x"}, '
+                                         '"assert": [{"type": "equals", "value": "x"}]}\n')
+    cfg = tmp_path / "promptfooconfig.yaml"
+    cfg.write_text("prompts: ['{{q}}']\ntests:\n  - file://tests.csv\n  - file://more.jsonl\n")
+    result = import_promptfoo(cfg)
+    suite = result.suite
+    assert not result.issues and [c.id for c in suite.cases] == ["greets", "equals-by-default", "from-jsonl"]
+    greets, plain, from_jsonl = suite.cases
+    assert [g.type for g in greets.graders] == ["contains", "not_contains"] and greets.graders[0].line == 2
+    assert verdict(suite, greets, "hello world") is True and verdict(suite, greets, "world, bye") is False
+    assert [g.type for g in plain.graders] == ["exact", "regex"] and verdict(suite, plain, "plain") is True
+    assert verdict(suite, from_jsonl, "x") is True and verdict(suite, from_jsonl, "x ") is False

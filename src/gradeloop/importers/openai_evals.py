@@ -23,6 +23,20 @@ from gradeloop.suite.model import Case, GraderSpec, Suite
 
 _NATIVE = ("string_check", "text_similarity", "score_model", "python", "multi")
 _ITEM_TEMPLATE = re.compile(r"\{\{\s*item\.([\w.\-]+)\s*\}\}")
+# Item fields whose names are also case fields: the case keeps them in metadata, so templates say so.
+_CASE_FIELDS = ("input", "tags", "expect", "parent", "metadata", "graders", "tools", "tool_choice")
+_SHADOWED = re.compile(r"\{\{(\s*)item\.(" + "|".join(_CASE_FIELDS) + r")\b")
+
+
+def _unshadow(value: Any) -> Any:
+    """`{{ item.input }}` -> `{{ metadata.input }}` (and the other case field names), recursively."""
+    if isinstance(value, str):
+        return _SHADOWED.sub(lambda m: "{{" + m.group(1) + "metadata." + m.group(2), value)
+    if isinstance(value, list):
+        return [_unshadow(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _unshadow(v) for k, v in value.items()}
+    return value
 LegacyRule = Literal["match", "includes", "fuzzy_match"]
 
 
@@ -62,7 +76,7 @@ def _criterion(spec: Any, file: str, line: int | None, issues: Issues) -> Grader
         issues.error("a testing criterion must be a mapping with a `type`", file, line)
         return None
     kind = spec["type"]
-    params = {k: v for k, v in spec.items() if k not in ("type", "id")}
+    params = {k: _unshadow(v) for k, v in spec.items() if k not in ("type", "id")}
     text = json.dumps(params)
     if "sample.output_json" in text or "sample.output_tools" in text:
         issues.error(f"{kind} criterion {spec.get('name', '')!r} reads sample.output_json/output_tools; only "
@@ -216,7 +230,7 @@ def import_openai_eval(eval_file: str | Path, data_file: str | Path | None = Non
             continue
         case_id = str(item["id"]) if isinstance(item.get("id"), (str, int)) else f"item-{len(cases) + 1}"
         reference = item.get("reference") if isinstance(item.get("reference"), str) else None
-        metadata = {k: v for k, v in item.items() if k not in ("id", "reference")}
+        metadata = dict(item)  # every item field, so {{ item.x }} resolves (id and reference too)
         cases.append(Case(id=case_id, input=case_input, reference=reference, metadata=metadata))
         output = _sample_output(row.get("sample")) if "item" in row else None
         if output is not None:

@@ -21,7 +21,8 @@ from gradeloop.importers.nunjucks import Unsupported as TemplateUnsupported
 from gradeloop.importers.nunjucks import has_template, js_str, render
 from gradeloop.importers.promptfoo_asserts import MapContext, Unmappable, map_assertion
 from gradeloop.importers.result import ImportResult, Issues
-from gradeloop.importers.source import Located, load_structured, read_csv_records, slug, unique_ids
+from gradeloop.importers.source import (Located, load_structured, read_csv_records, read_json_records, slug,
+                                        unique_ids)
 from gradeloop.suite.model import Case, GraderSpec, Suite
 
 _TEST_KEYS = {"description", "vars", "assert", "threshold", "options", "metadata", "provider", "providers",
@@ -206,12 +207,18 @@ def _tests(cfg: Located, base: Path, issues: Issues) -> list[tuple[dict[str, Any
                              field=where)
         ref = entry.removeprefix("file://")
         path = base / ref
-        if any(c in ref for c in "*?[") or path.suffix not in (".csv", ".yaml", ".yml", ".json"):
-            issues.error(f"tests {entry!r}: only .csv, .yaml and .json test files are imported (no globs, "
+        if any(c in ref for c in "*?[") or path.suffix not in (".csv", ".yaml", ".yml", ".json", ".jsonl"):
+            issues.error(f"tests {entry!r}: only .csv, .yaml, .json and .jsonl test files are imported (no globs, "
                          "no scripts, no sheets)", cfg.file, cfg.line(where))
             continue
         if path.suffix == ".csv":
             out += [(t, f, ln, f"{ref}:{ln}") for t, f, ln in _csv_tests(path, issues)]
+            continue
+        if path.suffix == ".jsonl":
+            for ln, t in read_json_records(path):
+                if not isinstance(t, dict):
+                    raise InputError("a test must be a JSON object", file=str(path), line=ln)
+                out.append((t, str(path), ln, f"{ref}:{ln}"))
             continue
         sub = load_structured(path)
         items = sub.value if isinstance(sub.value, list) else [sub.value]
@@ -365,8 +372,9 @@ def import_promptfoo(config: str | Path, *, judge: str | None = None, name: str 
         if unknown:
             issues.error(f"unknown test keys {', '.join(unknown)} are not imported", file, line, label)
         options = test.get("options") or {}
-        if isinstance(options, dict) and options.get("transform") is not None:
-            issues.error("options.transform rewrites the output with JavaScript; not imported", file, line, label)
+        for key in ("transform", "postprocess"):
+            if isinstance(options, dict) and options.get(key) is not None:
+                issues.error(f"options.{key} rewrites the output with JavaScript; not imported", file, line, label)
         if test.get("providerOutput") is not None:
             issues.warn("providerOutput (a fixed output) is not imported; evaluate with a target", file, line, label)
         asserts = [] if (isinstance(options, dict) and options.get("disableDefaultAsserts")) else list(default_asserts)
