@@ -5,7 +5,6 @@ import asyncio
 import json
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -71,11 +70,9 @@ def test_drop_closes_without_a_response_and_hang_waits_for_the_client():
     with StubServer(faults=[Fault("drop", match="drop"), Fault("hang", match="hang")]) as url:
         with pytest.raises(httpx.RemoteProtocolError):
             chat(url, "drop")
-        start = time.perf_counter()
-        with pytest.raises(httpx.ReadTimeout):
+        with pytest.raises(httpx.ReadTimeout):  # the server holds the request until the client leaves
             httpx.post(f"{url}/chat/completions", json={"messages": [{"role": "user", "content": "hang"}]},
                        timeout=0.3)
-        assert time.perf_counter() - start < 2
 
 
 def test_responder_errors_become_500():
@@ -126,11 +123,10 @@ def test_sustains_256_concurrent_slow_requests():
             finally:
                 await target.aclose()
 
-        start = time.perf_counter()
         gens = asyncio.run(go())
-        elapsed = time.perf_counter() - start
     assert all(g.error is None for g in gens) and server.total == 256
-    assert elapsed < 1.5  # all 256 overlap: one latency, not 256 of them
+    assert server.max_in_flight > 128  # they overlap (counted at the server, not timed)
+    assert server.in_flight == 0
 
 
 def test_runs_standalone_in_another_process():

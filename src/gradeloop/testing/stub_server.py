@@ -115,10 +115,29 @@ class StubServer:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._connections: set[_Connection] = set()
+        self._in_flight = 0
+        self._max_in_flight = 0
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self._port}/v1"
+
+    @property
+    def in_flight(self) -> int:
+        """Requests received and not yet answered right now."""
+        return self._in_flight
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests ever in flight at once: a client's concurrency, counted, not timed."""
+        return self._max_in_flight
+
+    def _request_started(self) -> None:
+        self._in_flight += 1
+        self._max_in_flight = max(self._max_in_flight, self._in_flight)
+
+    def _request_ended(self) -> None:
+        self._in_flight -= 1
 
     @property
     def open_connections(self) -> int:
@@ -296,6 +315,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.busy = False
         self.timer: asyncio.TimerHandle | None = None
+        self.in_flight = False  # a request of this connection is received and not answered
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
@@ -303,6 +323,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server._connections.discard(self)
+        self._answered()
         if self.timer is not None:
             self.timer.cancel()
 
@@ -338,6 +359,8 @@ class _Connection(asyncio.Protocol):
         body = bytes(self.buffer[end + 4:stop])
         del self.buffer[:stop]
         self.busy = True
+        self.in_flight = True
+        self.server._request_started()
         reply = self.server._route(method, path, headers, body)
         if headers.get("connection", "").lower() == "close":
             reply = _Reply(reply.payload, reply.delay, close=True, hang=reply.hang)
@@ -348,8 +371,14 @@ class _Connection(asyncio.Protocol):
         else:
             self._finish(reply)
 
+    def _answered(self) -> None:
+        if self.in_flight:
+            self.in_flight = False
+            self.server._request_ended()
+
     def _finish(self, reply: _Reply) -> None:
         self.timer = None
+        self._answered()
         if self.transport is None or self.transport.is_closing():
             return
         if reply.payload is not None:
