@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from gradeloop.configfile import load_yaml_config
+from gradeloop.tune.launch import LaunchSettings
 from gradeloop.names import NAME_RULE, is_path_name
 
 
@@ -83,6 +84,7 @@ class TuneConfig(_Strict):
         return value
     device: str = Field("auto", description="auto | cpu | cuda | cuda:N | mps, for training and evaluation")
     dtype: str = Field("auto", description="auto | float32 | bfloat16 | float16 (auto: bf16 where supported)")
+    launch: LaunchSettings = LaunchSettings()
     trainer: dict[str, Any] = Field(default_factory=dict, description="Passed to TRL's config for the strategy "
                                     "(GRPOConfig, SFTConfig, DPOConfig), e.g. use_vllm, gradient_accumulation_steps")
 

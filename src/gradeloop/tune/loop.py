@@ -26,7 +26,8 @@ from gradeloop.tune.config import TuneConfig
 from gradeloop.tune.guard import check_training_data
 from gradeloop.tune.registry import AdapterRegistry
 from gradeloop.tune.signals import Scored, graded_cases
-from gradeloop.tune.strategies import NoSignal, train
+from gradeloop.tune.launch import run_launched, write_request
+from gradeloop.tune.strategies import NoSignal, TrainResult, check_signal, train
 
 TUNE_SCHEMA = "gradeloop.tune/v1"
 
@@ -99,6 +100,7 @@ class TuneLoop:
         if judge_factory is None:  # judge graders use the project's judges, as `eval` and the API do
             from gradeloop.targets.judge import judge_factory
         self.judge_factory: JudgeFactory = judge_factory
+        self.base_dir = base_dir
         self.roles = resolve_roles(cfg, base_dir)
         self.contamination = check_training_data(self.roles.train, self.roles.eval_suites,
                                                  allow=cfg.allow_contaminated)
@@ -135,6 +137,25 @@ class TuneLoop:
                     for c in run["cases"] for s in c["samples"] if s["output"] is not None]
 
         return sample
+
+    def train(self, parent: Path | None, seed: int, work: Path, sample: Callable[[int], list[Scored]]) -> TrainResult:
+        """One iteration's training: in this process, or over `launch.num_processes` through accelerate."""
+        cfg = self.cfg
+        if cfg.launch.num_processes == 1:
+            return train(cfg.strategy, cfg.base, parent, self.cases, cfg.hyperparameters,
+                         cfg.budget.steps_per_iteration, seed, work, sample, cfg.trainer)
+        from gradeloop.targets.hf import parse_hf_spec, placement_of
+
+        samples = None if cfg.strategy == "grpo" else sample(cfg.hyperparameters.num_generations)
+        if samples is not None:  # the same refusal as in one process, before starting the processes
+            check_signal(cfg.strategy, samples)
+        # the base spec already carries device/dtype; the worker must not add them a second time
+        config = cfg.model_copy(update={"device": "auto", "dtype": "auto"}).model_dump(mode="json")
+        write_request(work, config=config, base_dir=self.base_dir, parent=parent,
+                      steps=cfg.budget.steps_per_iteration, seed=seed, samples=samples)
+        cpu = placement_of(parse_hf_spec(cfg.base)).kind == "cpu"
+        doc = run_launched(cfg.launch, work, cpu=cpu)
+        return TrainResult(**{**doc, "adapter_dir": Path(doc["adapter_dir"])})
 
     def spec_for(self, adapter_path: str | None) -> str:
         return self.cfg.base if adapter_path is None else f"{self.cfg.base}+adapter={adapter_path}"
@@ -233,9 +254,7 @@ class TuneLoop:
         entry: dict[str, Any] = {"iteration": number, "strategy": cfg.strategy,
                                  "steps": cfg.budget.steps_per_iteration, "parent": state["kept_adapter"]}
         try:
-            result = train(cfg.strategy, cfg.base, parent, self.cases, cfg.hyperparameters,
-                           cfg.budget.steps_per_iteration, cfg.seed + number, work,
-                           self.sampler(self.spec_for(state["kept_path"])), cfg.trainer)
+            result = self.train(parent, cfg.seed + number, work, self.sampler(self.spec_for(state["kept_path"])))
         except NoSignal as exc:
             wall = time.perf_counter() - t0
             entry.update(kept=False, reasons=[str(exc)], wall_time_s={"train": wall, "eval": 0.0, "total": wall})

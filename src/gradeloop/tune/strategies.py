@@ -93,7 +93,8 @@ def _fit(trainer: Any, model: Any, out: Path) -> float:
     start = time.perf_counter()
     trainer.train()
     wall = time.perf_counter() - start
-    model.save_pretrained(out / "adapter")
+    if trainer.accelerator.is_main_process:  # one writer when accelerate runs several processes
+        model.save_pretrained(out / "adapter")
     return wall
 
 
@@ -127,7 +128,7 @@ def train_rs_sft(base: str, parent: Path | None, cases: Mapping[str, GradedCase]
 
     kept = rejection_filter(sample(hp.num_generations))
     if not kept:
-        raise _NoSignal("no sampled output passed its graders: nothing to fine-tune on")
+        raise _NoSignal(NO_PASSING)
     rows = [{"prompt": _messages(cases[s.case_id].case.input),
              "completion": [{"role": "assistant", "content": s.output}]} for s in kept]
     model, tok = load_trainable(base, parent, hp)
@@ -147,7 +148,7 @@ def train_dpo(base: str, parent: Path | None, cases: Mapping[str, GradedCase], h
 
     pairs = preference_pairs(sample(hp.num_generations))
     if not pairs:
-        raise _NoSignal("no case had both a passing and a failing sample: no preference pairs")
+        raise _NoSignal(NO_PAIRS)
     rows = [{"prompt": _messages(cases[c.case_id].case.input),
              "chosen": [{"role": "assistant", "content": c.output}],
              "rejected": [{"role": "assistant", "content": r.output}]} for c, r in pairs]
@@ -167,6 +168,16 @@ class _NoSignal(Exception):
 
 
 NoSignal = _NoSignal
+NO_PASSING = "no sampled output passed its graders: nothing to fine-tune on"
+NO_PAIRS = "no case had both a passing and a failing sample: no preference pairs"
+
+
+def check_signal(strategy: str, samples: list[Scored]) -> None:
+    """Raise NoSignal when graded samples give `strategy` nothing to learn from (as training would)."""
+    if strategy == "rs-sft" and not rejection_filter(samples):
+        raise _NoSignal(NO_PASSING)
+    if strategy == "dpo" and not preference_pairs(samples):
+        raise _NoSignal(NO_PAIRS)
 
 
 def train(strategy: str, base: str, parent: Path | None, cases: Mapping[str, GradedCase], hp: Hyperparameters,

@@ -1,0 +1,41 @@
+"""Training over two processes through `accelerate launch` (CPU, gloo), the loop staying in one."""
+from __future__ import annotations
+
+import pytest
+from safetensors.numpy import load_file
+
+from gradeloop.run import Store
+from gradeloop.tune import AdapterRegistry, load_tune_config
+from gradeloop.tune.launch import LaunchSettings, launch_command
+from gradeloop.tune.loop import TuneLoop
+
+pytestmark = pytest.mark.slow
+
+
+def test_launch_command_names_processes_config_and_worker(tmp_path) -> None:
+    cmd = launch_command(LaunchSettings(num_processes=4, config_file="ds.yaml", accelerate_args=["--mixed_precision",
+                                                                                                 "bf16"]),
+                         tmp_path, cpu=False)
+    assert cmd[1:3] == ["-m", "accelerate.commands.launch"] and cmd[cmd.index("--num_processes") + 1] == "4"
+    assert "--config_file" in cmd and "--multi_gpu" not in cmd  # the config file says how
+    assert cmd[-3:] == ["-m", "gradeloop.tune.worker", str(tmp_path)]
+    assert "--multi_gpu" in launch_command(LaunchSettings(num_processes=2), tmp_path, cpu=True)
+
+
+def test_two_process_grpo_step_trains_one_adapter(tmp_path, tune_config) -> None:
+    path = tune_config(learning_rate=1e-2, steps=2)
+    path.write_text(path.read_text() + "device: cpu\nlaunch: {num_processes: 2}\n")
+    train = tmp_path / "train.yaml"  # a reward the micro model sometimes earns: groups with something to learn
+    train.write_text(train.read_text().replace("{type: contains, value: password}",
+                                               "{type: contains_any, values: [the, you, your, to, a]}"))
+    cfg, base_dir = load_tune_config(path)
+    assert cfg.launch.num_processes == 2 and cfg.base.endswith("+device=cpu")
+    loop = TuneLoop(cfg, base_dir, Store(tmp_path / "store.db"), AdapterRegistry(tmp_path / "adapters"),
+                    state_root=tmp_path / "tunes", log=lambda m: None)
+    result = loop.train(None, 0, tmp_path / "iter", loop.sampler(cfg.base))
+    weights = load_file(str(result.adapter_dir / "adapter_model.safetensors"))
+    assert any(float(abs(v).sum()) > 0 for k, v in weights.items() if "lora_B" in k)
+    assert len(result.train_reward) == 2  # both steps logged by the main process
+    assert "2 training processes" in result.note
+    log = (tmp_path / "iter" / "launch.log").read_text()
+    assert "Traceback" not in log
