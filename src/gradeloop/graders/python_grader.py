@@ -2,8 +2,8 @@
 
 The code runs in a pool of warm, confined worker processes: each imports the grader once and
 serves many grades over a pipe (well under a millisecond per grade instead of an interpreter
-start of 30-70 ms), with resource limits, no network, an empty environment (PATH and locale,
-plus the variables `env` names), a private temporary folder, a read-only file system with the
+start of 30-70 ms), with resource limits, no network, an empty environment (PATH, locale and
+one-thread settings for numeric libraries, plus the variables `env` names), a private temporary folder, a read-only file system with the
 results store hidden, and a timeout that kills the worker and everything it started. The code
 is read and syntax-checked once at build time; the case and output travel as JSON and are
 never executed. Also runs OpenAI `python` grader JSON (`source` with
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from gradeloop.suite.model import Case
 
 _BASE_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE")
+# One grade at a time per worker: numeric libraries' thread pools would only hit the process limit.
+_ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
 def case_json(case: "Case") -> dict[str, Any]:
@@ -160,7 +162,7 @@ def build_python(p: PythonParams, ctx: BuildContext) -> PythonGrader:
     else:
         source, filename, cwd = p.source or "", "<inline grader>", base
     _check_source(source, filename, "file" if p.file is not None else "source", ctx)
-    env = {k: os.environ[k] for k in (*_BASE_ENV, *p.env) if k in os.environ}
+    env = {**_ONE_THREAD, **{k: os.environ[k] for k in (*_BASE_ENV, *p.env) if k in os.environ}}
     sandbox = SandboxConfig(memory_mb=p.memory_mb, network=p.network, env=env,
                             paths=(cwd,) if cwd and Path(cwd).is_dir() else ())
     return PythonGrader(p.name or ctx.default_name, p.weight, Source(with_adapter(source), filename), p.timeout,
