@@ -6,6 +6,12 @@ powered at 80% for the smallest regression worth catching (3 points) needs
 every case, should decide a true 5-point regression in at most half of that, and keep its false
 alarms at or under alpha when nothing regressed; a z-test re-checked every 100 cases does not.
 
+Second table (issue 11): power at the suite's full size, side by side. 200 cases, a true
+10-point drop, margin 0.02: the fixed `compare` decision (gate.judge_scopes), the betting test
+alone over all 200 cases (the old gate), and the group-sequential gate (gate.sequential: betting
+on 20% of alpha at every round of 25, compare's decision on the rest at the last look); plus
+their false alarms (fail) and inconclusive rates when nothing changed.
+
 Run: .venv/bin/python bench/sequential_gate.py [--streams 400] [--horizon 4000] [--seed 7]
 """
 from __future__ import annotations
@@ -17,6 +23,8 @@ import time
 import numpy as np
 from scipy import stats as sps
 
+from gradeloop.gate import GatePolicy, ScopeData, judge_scopes
+from gradeloop.gate.sequential import Design, final_look
 from gradeloop.stats import SequentialPairedTest, required_cases
 
 ALPHA = 0.05
@@ -55,6 +63,73 @@ def peeking_z(ds: np.ndarray, every: int) -> np.ndarray:
     for n in range(every, ds.shape[1] + 1, every):
         fired |= fixed_z(ds, n)
     return fired
+
+
+SUITE_CASES = 200
+SUITE_DROP = 0.10
+SUITE_MARGIN = 0.02
+ROUND = 25
+
+
+def suite_runs(rng: np.random.Generator, drop: float, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-case sample values (cases x k) of a baseline and a candidate `drop` points worse."""
+    p = rng.choice([0.3, 0.5, 0.7, 0.85, 0.95], size=SUITE_CASES)
+    q = np.clip(p - drop, 0.0, 1.0)
+    q = q - (q.mean() - (p.mean() - drop))  # the drop is exact on average over the cases
+    return ((rng.random((SUITE_CASES, k)) < p[:, None]).astype(float),
+            (rng.random((SUITE_CASES, k)) < np.clip(q, 0, 1)[:, None]).astype(float))
+
+
+def full_size_power(rng: np.random.Generator, streams: int, drop: float, k: int) -> dict[str, dict[str, float]]:
+    """fail / inconclusive rates of the three designs over `streams` simulated suites."""
+    policy = GatePolicy(alpha=ALPHA, margin=SUITE_MARGIN, slices="none")
+    design = Design(alpha=ALPHA, margin=SUITE_MARGIN)
+    out = {name: {"fail": 0.0, "inconclusive": 0.0, "cases": 0.0} for name in ("fixed", "betting", "sequential")}
+    for _ in range(streams):
+        b, c = suite_runs(rng, drop, k)
+        d = c.mean(axis=1) - b.mean(axis=1)
+        v = judge_scopes({"all": ScopeData(b.tolist(), c.tolist())}, policy, with_estimates=False)["all"]["verdict"]
+        out["fixed"][v] = out["fixed"].get(v, 0.0) + 1
+        out["fixed"]["cases"] += SUITE_CASES
+        old = SequentialPairedTest(alpha=ALPHA, margin=SUITE_MARGIN)
+        old.update_many(d.tolist())
+        out["betting"]["fail"] += old.decision == "regression"
+        out["betting"]["cases"] += old.n
+        test = design.betting_test()
+        used = SUITE_CASES
+        for start in range(0, SUITE_CASES, ROUND):  # looks at the end of every round
+            test.update_many(d[start:start + ROUND].tolist())
+            if test.decision != "continue":
+                used = start + ROUND
+                break
+        out["sequential"]["cases"] += used
+        if test.decision == "regression":
+            out["sequential"]["fail"] += 1
+        elif test.decision == "continue":
+            v = final_look(b.tolist(), c.tolist(), policy, design)["verdict"]
+            out["sequential"][v] = out["sequential"].get(v, 0.0) + 1
+    return {name: {key: val / streams for key, val in r.items()} for name, r in out.items()}
+
+
+def print_full_size(rng: np.random.Generator, streams: int) -> None:
+    print(f"\npower at the full suite size: {SUITE_CASES} cases, margin {SUITE_MARGIN}, alpha {ALPHA}, "
+          f"{streams} simulated suites per row, looks every {ROUND} cases")
+    header = ("samples/case", "truth", "fixed compare", "betting alone (old)", "group-sequential (new)",
+              "new/fixed", "mean cases (new)")
+    rows = []
+    for k in (1, 4):
+        for drop, what in ((SUITE_DROP, "10-pt drop: power"), (0.0, "no change: false alarms")):
+            r = full_size_power(rng, streams, drop, k)
+            ratio = r["sequential"]["fail"] / r["fixed"]["fail"] if r["fixed"]["fail"] else float("nan")
+            rows.append((str(k), what, f"{r['fixed']['fail']:.3f} (+{r['fixed'].get('inconclusive', 0):.3f} inc.)",
+                         f"{r['betting']['fail']:.3f}",
+                         f"{r['sequential']['fail']:.3f} (+{r['sequential'].get('inconclusive', 0):.3f} inc.)",
+                         f"{ratio:.2f}" if drop else "–", f"{r['sequential']['cases']:.0f}"))
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
 
 
 def main() -> None:
@@ -106,6 +181,7 @@ def main() -> None:
     print("  ".join("-" * w for w in widths))
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+    print_full_size(rng, args.streams)
     se = math.sqrt(ALPHA * (1 - ALPHA) / args.streams)
     print(f"\n(simulation standard error of a rate near alpha: {se:.3f}; "
           f"wall time {time.perf_counter() - start:.1f} s)")
