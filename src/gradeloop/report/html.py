@@ -131,14 +131,21 @@ def compare_sections(cmp: dict[str, Any]) -> list[str]:
            f"({esc(redact_spec(str(cmp['candidate']['target']['spec'])))}) · {cmp['shared_cases']} shared cases</p>"]
     if cmp["failing"]:
         out.append("<p class=\"fail\">failing: " + esc(", ".join(cmp["failing"])) + "</p>")
+    if cmp.get("verdict") == "inconclusive":
+        out.append("<p class=\"fail\">inconclusive: " + esc("; ".join(cmp.get("to_decide") or [])) + "</p>")
+    if cmp.get("error_messages"):
+        out.append("<p>candidate errors: " + esc("; ".join(f"{m['count']}× {m['message']}"
+                                                             for m in cmp["error_messages"])) + "</p>")
     out.append("<h2>Checks</h2>" + _table(["check", "scope", "result", "detail"], [
         [esc(c["kind"]), esc(c["scope"]), _verdict(c["passed"]), esc(c["message"])] for c in cmp["checks"]]))
     entries = {"all": cmp["overall"], **cmp["slices"]}
     tested = {n: e for n, e in entries.items() if e.get("diff")}
     if tested:
         names = list(tested)
-        colors = ["#b3261e" if tested[n]["verdict"] == "regression" else
-                  "#197a2e" if tested[n]["verdict"] == "improvement" else "#555" for n in names]
+        colors = ["#b3261e" if tested[n]["verdict"] in ("fail", "regression") else
+                  "#a36b00" if tested[n]["verdict"] == "inconclusive" else
+                  "#197a2e" if tested[n].get("finding", tested[n]["verdict"]) == "improvement" else "#555"
+                  for n in names]
         out.append("<h2>Differences by slice</h2>" + plots.forest(
             names, [tested[n]["diff"]["mean"] for n in names], [tested[n]["diff"]["ci_low"] for n in names],
             [tested[n]["diff"]["ci_high"] for n in names], colors, "candidate − baseline (95% CI)",

@@ -55,12 +55,18 @@ def run_markdown(run: dict[str, Any]) -> str:
 
 
 def compare_markdown(cmp: dict[str, Any]) -> str:
-    icon = "✅ pass" if cmp["verdict"] == "pass" else "❌ fail"
+    icon = {"pass": "✅ pass", "inconclusive": "⚠️ inconclusive"}.get(cmp["verdict"], "❌ fail")
     lines = [f"### gradeloop gate: {icon}", "",
              f"baseline {md_code(cmp['baseline']['run_id'])} vs candidate {md_code(cmp['candidate']['run_id'])}, "
              f"{cmp['shared_cases']} shared cases", ""]
     if cmp["failing"]:
         lines += ["**Failing:** " + ", ".join(_cell(f) for f in cmp["failing"]), ""]
+    for line in cmp.get("to_decide") or []:  # what would decide an inconclusive verdict
+        lines += [f"- to decide: {_cell(line)}"]
+    for m in cmp.get("error_messages") or []:
+        lines += [f"- candidate error, {m['count']}×: {_cell(m['message'])}"]
+    if cmp.get("to_decide") or cmp.get("error_messages"):
+        lines += [""]
     lines += ["| slice | cases | baseline | candidate | difference | adj. p | MDE | verdict |",
               "|---|---|---|---|---|---|---|---|"]
     for name, e in {"all": cmp["overall"], **cmp["slices"]}.items():
