@@ -23,6 +23,7 @@ SUITE_KEYS: tuple[str, ...] = ("name", "description", "split", "thresholds", "de
 AGENT_KEYS: tuple[str, ...] = ("tools", "steps", "timeout")
 CASE_KEYS: tuple[str, ...] = ("id", "input", "reference", "tags", "expect", "graders", "parent",
                               "metadata", "tools", "tool_choice")
+MESSAGE_KEYS: tuple[str, ...] = ("role", "content", "name", "tool_calls", "tool_call_id")
 THRESHOLD_KEYS: tuple[str, ...] = ("min_pass_rate", "on")
 DEFAULTS_KEYS: tuple[str, ...] = ("graders", "tools", "tool_choice")
 THRESHOLD_ON: tuple[str, ...] = ("mean", "ci_low")
@@ -131,6 +132,13 @@ def _build_input(rec: Record, file: str) -> str | tuple[dict[str, Any], ...]:
         role, content = message.get("role"), message.get("content")
         if not isinstance(role, str) or not role.strip():
             _fail(rec, file, f"{where}.role", "message needs a non-empty string `role`")
+        unknown = [k for k in message if k not in MESSAGE_KEYS]
+        if unknown:  # `{role: user, content: Hi, are you there?}` silently splits the content into a key
+            key = unknown[0]
+            hint = (" (in {...}, a ', ' or ': ' inside unquoted text starts a new key: put the content in quotes)"
+                    if message[key] is None else "")
+            _fail(rec, file, f"{where}.{key}", f"unknown key in a message{hint}; expected "
+                  + ", ".join(MESSAGE_KEYS))
         calls = message.get("tool_calls")
         if calls is not None:  # an assistant turn of a multi-turn tool transcript
             if role != "assistant":
