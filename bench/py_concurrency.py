@@ -1,8 +1,9 @@
 """py: targets honour --concurrency: wall time of N calls that each wait S seconds (an I/O-bound app).
 
 Before (issue 15): sync callables ran one at a time whatever -c said (25 x 0.4 s: 13.3 s at -c 1,
-13.4 s at -c 8) and async ones ignored -c 1. Each configuration runs as `gradeloop eval` in its own
-process; the table gives the wall time and the ideal ceil(N / c) * S beside it.
+13.4 s at -c 8) and async ones ignored -c 1. Each configuration is one `gradeloop.evaluate` call (the
+function `gradeloop eval` runs) in this process, timed without start-up; the table gives the wall time
+and the ideal ceil(N / c) * S beside it.
 
     .venv/bin/python bench/py_concurrency.py [--n 25] [--sleep 0.4] [--concurrency 1,8]
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
-import subprocess
+import os
 import sys
 import tempfile
 import time
@@ -38,17 +39,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         (d / "slow_app.py").write_text(APP.format(sleep=args.sleep))
+        sys.path.insert(0, str(d))
+        os.chdir(d)
+        import gradeloop
+
         (d / "suite.yaml").write_text("name: slow\ncases:\n" + "".join(
             f"  - id: c{i}\n    input: q{i}\n    graders: [{{type: contains, value: q}}]\n" for i in range(args.n)))
         print(f"{args.n} calls x {args.sleep} s each")
         print(f"{'callable':9} {'-c':>3} {'wall s':>8} {'ideal s':>8} {'wall / ideal':>12}")
         for kind in ("sync", "async"):
             for c in levels:
-                cmd = [sys.executable, "-m", "gradeloop.cli", "eval", "suite.yaml", "-t", f"py:slow_app:{kind}_app",
-                       "-c", str(c), "--quiet", "--store", str(d / f"{kind}-{c}.db")]
                 start = time.perf_counter()
-                subprocess.run(cmd, cwd=d, check=True, capture_output=True)
+                run = gradeloop.evaluate(str(d / "suite.yaml"), f"py:slow_app:{kind}_app", concurrency=c,
+                                         store=str(d / f"{kind}-{c}.db"))
                 wall = time.perf_counter() - start
+                assert run.pass_rate.n_cases == args.n
                 ideal = math.ceil(args.n / c) * args.sleep
                 print(f"{kind:9} {c:>3} {wall:8.2f} {ideal:8.2f} {wall / ideal:12.2f}")
 
