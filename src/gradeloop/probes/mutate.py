@@ -38,11 +38,15 @@ def parse_ops(ops: Sequence[str] | str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _text_slot(case: Case) -> tuple[str, Any]:
-    """The text to mutate and where it sits: the whole input, or the last user message of a chat."""
+def _text_slot(case: Case, op: str = "") -> tuple[str, Any]:
+    """The text to mutate and where it sits: the whole input, or the last user message of a chat
+    (for `tool_injection`, the last tool result when the transcript has one: indirect injection)."""
     if isinstance(case.input, str):
         return case.input, None
     messages = list(case.input)
+    tools = [i for i, m in enumerate(messages) if m.get("role") == "tool" and isinstance(m.get("content"), str)]
+    if op == "tool_injection" and tools:
+        return messages[tools[-1]]["content"], (tools[-1], None)
     users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
     idx = users[-1] if users else len(messages) - 1
     content = messages[idx].get("content")
@@ -71,7 +75,7 @@ def _put_text(case: Case, slot: Any, text: str) -> CaseInput:
 
 
 def _variant(case: Case, op: str, n: int, seed: int, seen: set[str]) -> Case | None:
-    text, slot = _text_slot(case)
+    text, slot = _text_slot(case, op)
     masked = mask(text, case.reference)
     for attempt in range(_RETRIES + 1):
         key = f"{seed}:{case.id}:{op}:{n}" + (f":retry{attempt}" if attempt else "")

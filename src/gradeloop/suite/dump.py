@@ -47,6 +47,9 @@ def suite_header(suite: Suite) -> dict[str, Any]:
         out["thresholds"] = thresholds
     if suite.default_graders:
         out["defaults"] = {"graders": [grader_dict(g) for g in suite.default_graders]}
+    if suite.agent is not None:  # the tools module by its resolved path: the new file may live elsewhere
+        out["agent"] = {"tools": suite.agent.path or suite.agent.tools, "steps": suite.agent.steps,
+                        "timeout": suite.agent.timeout}
     return out
 
 
