@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTFOO = ROOT / "bench" / ".work" / "node_modules" / ".bin" / "promptfoo"
 DATA = ROOT / "tests" / "importers" / "data" / "promptfoo"
-DEFAULT_CONFIGS = (DATA / "promptfooconfig.yaml", DATA / "edge.yaml")
+DEFAULT_CONFIGS = (DATA / "promptfooconfig.yaml", DATA / "edge.yaml", DATA / "csv.yaml")
 ECHO = '''import json
 
 
@@ -107,7 +107,7 @@ def compare(config: Path) -> tuple[int, int, list[str]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", type=Path, action="append", help="promptfoo config (repeatable; default: "
-                    "the two configs under tests/importers/data/promptfoo)")
+                    "the three configs under tests/importers/data/promptfoo)")
     args = ap.parse_args()
     if not PROMPTFOO.exists():
         print(f"promptfoo is not installed ({PROMPTFOO}); run bench/setup_peers.sh")

@@ -124,3 +124,20 @@ def test_tests_from_csv_and_jsonl_files(tmp_path):
     assert verdict(suite, greets, "hello world") is True and verdict(suite, greets, "world, bye") is False
     assert [g.type for g in plain.graders] == ["exact", "regex"] and verdict(suite, plain, "plain") is True
     assert verdict(suite, from_jsonl, "x") is True and verdict(suite, from_jsonl, "x ") is False
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("contains: world", {"type": "contains", "value": "world"}),
+    ("not-icontains-any: \"a, b\", c", {"type": "not-icontains-any", "value": " \"a, b\", c"}),
+    ("levenshtein: abc", {"type": "levenshtein", "value": "abc", "threshold": 0.75}),  # promptfoo's CSV default
+    ("rouge-n(0.5): x", {"type": "rouge-n", "value": "x", "threshold": 0.5}),
+    ("is-json", {"type": "is-json", "value": None}),
+    ("fn: output.length > 2", {"type": "javascript", "value": "output.length > 2"}),
+    ("grade: is polite", {"type": "llm-rubric", "value": " is polite"}),
+    ("python: len(output) > 1", {"type": "python", "value": "len(output) > 1"}),
+    ("just text: with a colon", {"type": "equals", "value": "just text: with a colon"}),
+])
+def test_csv_cells_parse_as_promptfoo_reads_them(cell, expected):
+    from gradeloop.importers.promptfoo import csv_assertion
+
+    assert csv_assertion(cell) == expected

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -139,50 +140,99 @@ def _resolve_vars(variables: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _csv_assertion(text: str) -> dict[str, Any]:
-    """promptfoo's CSV `__expected` cell: `type: value`, `type(threshold): value`, `grade:`, `fn:`, else equals."""
-    t = text.strip()
-    aliases = {"grade": "llm-rubric", "fn": "javascript", "eval": "javascript"}
-    head, sep, rest = t.partition(":")
-    name, threshold = head.strip(), None
-    if "(" in name and name.endswith(")"):
-        name, _, num = name[:-1].partition("(")
-        try:
-            threshold = float(num)
-        except ValueError:
-            return {"type": "equals", "value": t}
-    name = aliases.get(name, name)
-    base = name[4:] if name.startswith("not-") else name
-    known = {"contains", "icontains", "contains-any", "icontains-any", "contains-all", "icontains-all", "equals",
-             "starts-with", "regex", "is-json", "contains-json", "levenshtein", "rouge-n", "bleu", "python",
-             "javascript", "llm-rubric", "similar", "cost", "latency", "perplexity"}
-    if base in ("is-json", "contains-json") and not sep:
-        return {"type": name}
-    if sep and base in known:
-        out: dict[str, Any] = {"type": name, "value": rest.strip() if base != "python" else rest.lstrip()}
-        if threshold is not None:
-            out["threshold"] = threshold
-        return out
-    return {"type": "equals", "value": t}
+# promptfoo 0.121's BaseAssertionTypesSchema: the names a CSV `__expected` cell may start with.
+ASSERTION_TYPES = (
+    "agent-rubric", "answer-relevance", "bleu", "classifier", "contains", "contains-all", "contains-any",
+    "contains-html", "contains-json", "contains-sql", "contains-xml", "context-faithfulness", "context-recall",
+    "context-relevance", "conversation-relevance", "cost", "equals", "factuality", "finish-reason", "g-eval", "gleu",
+    "guardrails", "icontains", "icontains-all", "icontains-any", "is-html", "is-json", "is-refusal", "is-sql",
+    "is-valid-function-call", "is-valid-openai-function-call", "is-valid-openai-tools-call", "is-xml", "javascript",
+    "latency", "levenshtein", "llm-rubric", "pi", "meteor", "model-graded-closedqa", "model-graded-factuality",
+    "moderation", "perplexity", "perplexity-score", "python", "regex", "rouge-n", "ruby", "similar", "similar:cosine",
+    "similar:dot", "similar:euclidean", "starts-with", "tool-call-f1", "skill-used", "trajectory:goal-success",
+    "trajectory:tool-args-match", "trajectory:step-count", "trajectory:tool-sequence", "trajectory:tool-used",
+    "trace-error-spans", "trace-span-count", "trace-span-duration", "search-rubric", "webhook", "word-count")
+_CSV_ASSERTION = re.compile(r"^(not-)?(" + "|".join(re.escape(t) for t in ASSERTION_TYPES)
+                            + r")(?:\((\d+(?:\.\d+)?)\))?(?::([\s\S]*))?$")
+# Types whose CSV form gets a default threshold (0.75; promptfoo's semantic default for `similar`).
+_CSV_THRESHOLD = {"answer-relevance", "classifier", "context-faithfulness", "context-recall", "context-relevance",
+                  "cost", "latency", "levenshtein", "perplexity-score", "perplexity", "rouge-n", "similar",
+                  "starts-with"}
+
+
+def csv_assertion(text: str) -> dict[str, Any]:
+    """promptfoo's assertionFromString: a CSV `__expected` cell as an assertion."""
+    for prefix in ("javascript:", "fn:", "eval:"):
+        if text.startswith(prefix):
+            return {"type": "javascript", "value": text[len(prefix):].strip()}
+    if text.startswith("file://") and text[7:].endswith((".js", ".cjs", ".mjs", ".ts")):
+        return {"type": "javascript", "value": text}
+    if text.startswith(("grade:", "llm-rubric:")):
+        return {"type": "llm-rubric", "value": text[6 if text.startswith("grade:") else 11:]}
+    if text.startswith("python:") or (text.startswith("file://") and (text.endswith(".py") or ".py:" in text)):
+        return {"type": "python", "value": text[7:].strip() if text.startswith("python:") else text}
+    m = _CSV_ASSERTION.match(text)
+    if m is None:
+        return {"type": "equals", "value": text}
+    negate, kind, threshold, value = m.groups()
+    full = f"not-{kind}" if negate else kind
+    if kind in ("contains-all", "contains-any", "icontains-all", "icontains-any"):
+        return {"type": full, "value": value}  # a comma-separated string, split by the assertion itself
+    if kind in ("contains-json", "is-json"):
+        return {"type": full, "value": value}
+    out: dict[str, Any] = {"type": full, "value": value.strip() if value is not None else None}
+    if kind in _CSV_THRESHOLD:
+        out["threshold"] = float(threshold) if threshold is not None else (0.8 if kind == "similar" else 0.75)
+    elif threshold is not None:
+        out["threshold"] = float(threshold)
+    return out
 
 
 def _csv_tests(path: Path, issues: Issues) -> list[tuple[dict[str, Any], str, int]]:
+    """promptfoo's testCaseFromCsvRow: columns are vars, `__expected*` assertions, `__*` test fields."""
     tests = []
     for line, row in read_csv_records(path):
-        test: dict[str, Any] = {"vars": {}, "assert": []}
+        test: dict[str, Any] = {"vars": {}, "assert": [], "options": {}}
+        configs: dict[int, float] = {}
         for column, cell in row.items():
             if column.startswith("__expected"):
                 if cell.strip():
-                    test["assert"].append(_csv_assertion(cell))
+                    test["assert"].append(csv_assertion(cell.strip()))
+            elif column in ("__prefix", "__suffix"):
+                test["options"][column[2:]] = cell
             elif column == "__description":
                 test["description"] = cell
+            elif column == "__metric":
+                test["metric"] = cell
             elif column == "__threshold":
                 if cell.strip():
-                    test["threshold"] = float(cell)
+                    try:
+                        test["threshold"] = float(cell)
+                    except ValueError:
+                        issues.error(f"__threshold {cell!r} is not a number", str(path), line)
+            elif column.startswith("__metadata:"):
+                if cell.strip():
+                    test.setdefault("metadata", {})[column[11:]] = cell
+            elif column.startswith("__config:__expected") and column.endswith(":threshold"):
+                suffix = column[len("__config:__expected"):-len(":threshold")]
+                try:
+                    configs[int(suffix) - 1 if suffix else 0] = float(cell)
+                except ValueError:
+                    issues.error(f"{column} {cell!r} is not a number", str(path), line)
+            elif column == "__providerOutput":
+                if cell.strip():
+                    test["providerOutput"] = cell
             elif column.startswith("__"):
                 issues.error(f"CSV column {column!r} is not imported", str(path), line)
             else:
                 test["vars"][column] = cell
+        for position, value in configs.items():
+            if 0 <= position < len(test["assert"]):
+                test["assert"][position]["threshold"] = value
+        metric = test.pop("metric", None)
+        if metric:
+            for a in test["assert"]:
+                a.setdefault("metric", metric)
         tests.append((test, str(path), line))
     return tests
 
@@ -388,7 +438,14 @@ def import_promptfoo(config: str | Path, *, judge: str | None = None, name: str 
         threshold = test.get("threshold", default.get("threshold"))
         merged = {**(default.get("vars") or {}), **(test.get("vars") or {})}
         wanted_prompts = test.get("prompts")
-        for combo in _combinations(merged):
+        default_options: dict[str, Any] = default["options"] if isinstance(default.get("options"), dict) else {}
+        opts = options if isinstance(options, dict) else {}
+        prefix = str(opts.get("prefix") or default_options.get("prefix") or "")
+        suffix = str(opts.get("suffix") or default_options.get("suffix") or "")
+        if opts.get("repeat") or default_options.get("repeat"):
+            issues.warn("options.repeat is not imported; run with --samples N instead", file, line, label)
+        combos = [merged] if opts.get("disableVarExpansion") else _combinations(merged)
+        for combo in combos:
             try:
                 variables = _resolve_vars({k: _load_var(v, base) for k, v in combo.items()})
             except (Unmappable, TemplateUnsupported) as exc:
@@ -401,7 +458,7 @@ def import_promptfoo(config: str | Path, *, judge: str | None = None, name: str 
                 if isinstance(wanted_prompts, list) and prompt.label not in wanted_prompts:
                     continue
                 try:
-                    rendered = render_prompt(prompt.raw, variables)
+                    rendered = render_prompt(prefix + prompt.raw + suffix, variables)
                 except TemplateUnsupported as exc:
                     issues.error(f"prompt template: {exc}", prompt.file, prompt.line, label)
                     continue

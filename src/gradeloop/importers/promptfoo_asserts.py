@@ -55,7 +55,7 @@ _UNMAPPABLE = {
 
 
 def parse_comma_values(value: str) -> list[str]:
-    """promptfoo's parseCommaSeparatedValues: comma-separated, double-quoted fields may hold commas."""
+    """promptfoo's parseCommaSeparatedValues: comma-separated; "quoted" fields may hold commas, "" and \\" quotes."""
     out, i, n = [], 0, len(value)
     while i < n:
         while i < n and (value[i].isspace() or value[i] == ","):
@@ -63,16 +63,22 @@ def parse_comma_values(value: str) -> list[str]:
         if i >= n:
             break
         if value[i] == '"':
-            j, buf = i + 1, []
+            j, buf, closed = i + 1, [], False
             while j < n:
-                if value[j] == '"' and j + 1 < n and value[j + 1] == '"':
+                if value[j] == "\\" and j + 1 < n and value[j + 1] in '"\\':
+                    buf.append(value[j + 1])
+                    j += 2
+                elif value[j] == '"' and j + 1 < n and value[j + 1] == '"':
                     buf.append('"')
                     j += 2
-                    continue
-                if value[j] == '"':
+                elif value[j] == '"':
+                    closed = True
                     break
-                buf.append(value[j])
-                j += 1
+                else:
+                    buf.append(value[j])
+                    j += 1
+            if not closed:
+                raise Unmappable("unterminated quoted field in the value list")
             out.append("".join(buf))
             i = j + 1
             while i < n and value[i].isspace():
