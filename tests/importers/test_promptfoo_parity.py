@@ -16,7 +16,8 @@ spec.loader.exec_module(check)
 
 
 @pytest.mark.skipif(not check.PROMPTFOO.exists(), reason="promptfoo not installed (bench/setup_peers.sh)")
-@pytest.mark.parametrize("config", check.DEFAULT_CONFIGS, ids=lambda p: p.name)
-def test_imported_suite_gives_promptfoo_verdicts(config):
-    agree, total, diffs = check.compare(config)
-    assert total >= 8 and diffs == [] and agree == total
+def test_imported_suite_gives_promptfoo_verdicts():
+    # The main config only (~10 s: promptfoo's start-up dominates); bench/promptfoo_import_check.py also
+    # runs the edge-case and CSV configs.
+    agree, total, diffs = check.compare(check.DEFAULT_CONFIGS[0])
+    assert total >= 12 * 3 and diffs == [] and agree == total
