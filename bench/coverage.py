@@ -103,10 +103,12 @@ def pass_hat_k_cell(rng: np.random.Generator, reps: int, cases: int, a: float, b
     lo_old, hi_old = old_interval(v, 1, False)
     binary_rows = np.all((v == 0.0) | (v == 1.0), axis=1)
     lo, hi = interval_rows(v, 1, False)
-    if binary_rows.any():  # all-0/1 rows take plain Wilson, as summary_from_values does
+    if binary_rows.any():  # all-0/1 rows are pass/fail data, in both versions (old: plain Wilson)
         lo_b, hi_b = interval_rows(v[binary_rows], 1, True)
-        lo, hi = lo.copy(), hi.copy()
+        lo_w, hi_w = old_interval(v[binary_rows], 1, True)
+        lo, hi, lo_old, hi_old = lo.copy(), hi.copy(), lo_old.copy(), hi_old.copy()
         lo[binary_rows], hi[binary_rows] = lo_b, hi_b
+        lo_old[binary_rows], hi_old[binary_rows] = lo_w, hi_w
     cover = lambda lo_, hi_: float(np.mean((lo_ <= truth) & (truth <= hi_)))  # noqa: E731
     return {"truth": truth, "old_cov": cover(lo_old, hi_old), "gradeloop_cov": cover(lo, hi),
             "w_vs_old": float(np.mean(hi - lo) / np.mean(hi_old - lo_old))}
@@ -153,12 +155,13 @@ def main() -> None:
     print(f"  well-behaved cells where gradeloop is > 10% wider than Miller: {len(over)}"
           + "".join(f"\n    {row[:5]} {row[5]['gradeloop_w']:.2f} (old {row[5]['old_w']:.2f})" for row in over))
 
-    print("\npass^k (estimate_pass_hat_k): per-case pass^k from n_samples draws, p ~ Beta(a, b)\n")
+    print("\npass^k (estimate_pass_hat_k): per-case pass^k from n_samples draws, p ~ Beta(a, b);")
+    print("old: clipped t on the per-case values (plain Wilson when all are 0/1)\n")
     print("| cases | Beta(a, b) | samples | k | truth | old | gradeloop | width / old |")
     print("|--:|---|--:|--:|--:|--:|--:|--:|")
     for cases in (20, 100):
         for a, b, n_samples, k in ((2, 2, 10, 5), (1, 1, 10, 5), (0.5, 0.5, 10, 5), (1, 4, 10, 2),
-                                   (3, 1, 10, 8), (5, 5, 10, 5)):
+                                   (3, 1, 10, 8), (5, 5, 10, 5), (5, 5, 10, 8), (4, 4, 8, 6), (2, 2, 20, 10)):
             r = pass_hat_k_cell(rng, args.reps, cases, a, b, n_samples, k)
             print(f"| {cases} | ({a}, {b}) | {n_samples} | {k} | {r['truth']:.3f} | {r['old_cov']:.3f} | "
                   f"{r['gradeloop_cov']:.3f} | {r['w_vs_old']:.2f} |", flush=True)

@@ -1,4 +1,4 @@
-"""Rates as Estimates: binomial (Jeffreys) intervals on hand values, denominators, latency means."""
+"""Rates as Estimates: binomial (mid-p exact) intervals on hand values, denominators, latency means."""
 from __future__ import annotations
 
 import pytest
@@ -9,13 +9,15 @@ from gradeloop.monitor.scoring import Scored
 from gradeloop.stats import estimate
 
 
-def test_proportion_is_jeffreys_by_hand():
-    # Was Wilson (0.4902, 0.9433); issue 11 moved one-sample-per-case pass rates to the Jeffreys
-    # interval (Wilson covers 0.914 at n = 10, p = 0.05), and monitor rates follow stats.estimate.
+def test_proportion_is_mid_p_by_hand():
+    # Was Wilson (0.4902, 0.9433); issue 11 moved one-sample-per-case pass rates to the mid-p
+    # exact interval (Wilson covers 0.914 at n = 10, p = 0.05), and monitor rates follow stats.estimate.
     e = proportion(8, 10)
     assert e.mean == 0.8
-    assert e.ci_low == pytest.approx(sps.beta.ppf(0.025, 8.5, 2.5))
-    assert e.ci_high == pytest.approx(sps.beta.ppf(0.975, 8.5, 2.5))
+    # mid-p tails: P(X > 8) + P(X = 8)/2 = .025 at the lower bound, P(X < 8) + P(X = 8)/2 = .025 at the upper
+    lo_tail = sps.binom.sf(8, 10, e.ci_low) + 0.5 * sps.binom.pmf(8, 10, e.ci_low)
+    hi_tail = sps.binom.cdf(7, 10, e.ci_high) + 0.5 * sps.binom.pmf(8, 10, e.ci_high)
+    assert lo_tail == pytest.approx(0.025) and hi_tail == pytest.approx(0.025)
     assert e.n_cases == e.n_samples == 10
     assert proportion(0, 10).ci_low == 0.0 and proportion(10, 10).ci_high == 1.0
 

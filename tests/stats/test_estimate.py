@@ -19,11 +19,28 @@ def hand_wilson(p: float, n: float, z: float = Z95) -> tuple[float, float]:
     return centre - half, centre + half
 
 
-def jeffreys(x: float, n: float) -> tuple[float, float]:
-    """Brown, Cai & DasGupta (2001): Beta(x + 1/2, n - x + 1/2) quantiles, 0 at x = 0, 1 at x = n."""
-    low = 0.0 if x == 0 else sps.beta.ppf(0.025, x + 0.5, n - x + 0.5)
-    high = 1.0 if x == n else sps.beta.ppf(0.975, x + 0.5, n - x + 0.5)
+def midp(x: float, n: float) -> tuple[float, float]:
+    """Mid-p exact interval by root-finding on the mid-p tails, x passes' worth of n.
+
+    P(X >= x) = I_p(x, n-x+1) and P(X >= x+1) = I_p(x+1, n-x) (scipy.special.betainc), which
+    for integers is the binomial tail and extends to the fractional n_eff of clustered data."""
+    from scipy.optimize import brentq
+    from scipy.special import betainc
+
+    g = lambda q: 0.5 * (betainc(x, n - x + 1, q) + betainc(x + 1, n - x, q))  # noqa: E731
+    low = 0.0 if x == 0 else brentq(lambda q: g(q) - 0.025, 1e-12, 1 - 1e-12)
+    high = 1.0 if x == n else brentq(lambda q: g(q) - 0.975, 1e-12, 1 - 1e-12)
     return low, high
+
+
+def test_midp_helper_is_the_textbook_mid_p_interval_on_integers():
+    from scipy.optimize import brentq
+
+    for x, n in ((1, 10), (5, 10), (37, 50)):
+        low = brentq(lambda p, x=x, n=n: sps.binom.sf(x, n, p) + 0.5 * sps.binom.pmf(x, n, p) - 0.025, 1e-9, 1 - 1e-9)
+        high = brentq(lambda p, x=x, n=n: sps.binom.cdf(x, n, p) - 0.5 * sps.binom.pmf(x, n, p) - 0.025,
+                      1e-9, 1 - 1e-9)
+        assert midp(x, n) == (pytest.approx(low), pytest.approx(high))
 
 
 def test_hand_computed_clustered_estimate():
@@ -35,8 +52,8 @@ def test_hand_computed_clustered_estimate():
     # binary with K=2: var(case means, ddof=1) = .25 = p(1-p), so phi = 1 and n_eff = 3 cases.
     # (The old interval used the ddof=0 variance, 1/6, and claimed n_eff = 4.5 > 3 cases'
     # worth from three cases that disagree completely: too narrow at small n.) Pass/fail
-    # estimates report the Jeffreys interval on n_eff: 1.5 passes' worth out of 3.
-    low, high = jeffreys(1.5, 3.0)
+    # estimates report the mid-p exact interval on n_eff: 1.5 passes' worth out of 3.
+    low, high = midp(1.5, 3.0)
     assert (est.ci_low, est.ci_high) == (pytest.approx(low), pytest.approx(high))
 
 
@@ -45,7 +62,7 @@ def test_hand_computed_effective_size_with_independent_samples():
     # so phi = 1/K = .25 (n_eff <= n_samples = 16); tail guard: y = means (p <= .5),
     # n_c = 2^2 / (.25+.25+.0625+.5625) = 3.556, TAIL / n_c = .225 < .25.
     est = estimate([[1, 0, 1, 0], [0, 1, 0, 1], [1, 0, 0, 0], [1, 1, 1, 0]])
-    low, high = jeffreys(8.0, 16.0)
+    low, high = midp(8.0, 16.0)
     assert (est.ci_low, est.ci_high) == (pytest.approx(low), pytest.approx(high))
 
 
@@ -69,17 +86,17 @@ def test_non_binary_scores_get_a_score_interval_on_the_effective_size():
 
 def test_all_zero_scores_are_not_a_point_interval():
     est = estimate([[0.0, 0.0]] * 11)  # pass/fail, all failed: 11 cases' worth
-    assert (est.ci_low, est.ci_high) == (0.0, pytest.approx(jeffreys(0, 11)[1]))
+    assert (est.ci_low, est.ci_high) == (0.0, pytest.approx(midp(0, 11)[1]))
     near_zero = estimate([[0.001]] * 10)  # scores, not pass/fail: every case identical
     assert near_zero.ci_high > 0.001
 
 
-def test_one_sample_per_case_is_plain_jeffreys():
-    # Was Wilson; Wilson covers 0.914 at 10 cases and a 5% pass rate (exact binomial sum), the
-    # Jeffreys interval >= 0.935 over the whole grid of bench/coverage.py at about the same width.
+def test_one_sample_per_case_is_plain_mid_p():
+    # Was Wilson, whose exact coverage dips to 0.914 at 10 cases and a 5% pass rate (0.84-0.90
+    # closer to the bounds); the mid-p interval stays >= 0.92 from 10 cases on, a few % wider.
     cases = [[1.0]] * 37 + [[0.0]] * 13
     est = estimate(cases)
-    assert (est.ci_low, est.ci_high) == (pytest.approx(jeffreys(37, 50)[0]), pytest.approx(jeffreys(37, 50)[1]))
+    assert (est.ci_low, est.ci_high) == (pytest.approx(midp(37, 50)[0]), pytest.approx(midp(37, 50)[1]))
     wilson = sps.binomtest(37, 50).proportion_ci(confidence_level=0.95, method="wilson")
     assert est.ci_high - est.ci_low == pytest.approx(wilson.high - wilson.low, rel=0.05)
 
@@ -92,13 +109,20 @@ def test_exact_binomial_coverage_at_ten_cases_and_five_percent():
     wilson = sum(w for x, w in enumerate(pmf) if hand_wilson(x / 10, 10)[0] <= 0.05 <= hand_wilson(x / 10, 10)[1])
     assert wilson == pytest.approx(0.914, abs=1e-3)
     assert coverage >= 0.95
+    for n in (10, 20, 30):  # and over a grid of p: never below 0.92
+        ests = [estimate([[1.0]] * x + [[0.0]] * (n - x)) for x in range(n + 1)]
+        lo, hi = np.array([e.ci_low for e in ests]), np.array([e.ci_high for e in ests])
+        ps = np.linspace(0.01, 0.99, 99)[:, None]
+        pmf = sps.binom.pmf(np.arange(n + 1)[None, :], n, ps)
+        assert (pmf * ((lo <= ps) & (ps <= hi))).sum(axis=1).min() >= 0.92
 
 
 @pytest.mark.parametrize("passed", [0, 20])
 def test_edges_stay_inside_and_are_not_degenerate(passed):
     est = estimate([[1.0]] * passed + [[0.0]] * (20 - passed))
     assert 0.0 <= est.ci_low <= est.mean <= est.ci_high <= 1.0
-    assert est.ci_high - est.ci_low == pytest.approx(1 - sps.beta.ppf(0.025, 20.5, 0.5))
+    # mid-p at 0/n: P(X = 0)/2 = .025, so the bound is 1 - .05^(1/n) (and 0.05^(1/n) at n/n)
+    assert est.ci_high - est.ci_low == pytest.approx(1 - 0.05 ** (1 / 20))
     # and with several samples per case: n_eff falls back to the number of cases
     clustered = estimate([[float(passed > 0)] * 5] * 20)
     assert (clustered.ci_low, clustered.ci_high) == (pytest.approx(est.ci_low), pytest.approx(est.ci_high))

@@ -1,4 +1,4 @@
-"""Rates of a window or slice as Estimates: one sample per request, so plain binomial (Jeffreys) intervals.
+"""Rates of a window or slice as Estimates: one sample per request, so plain binomial (mid-p exact) intervals.
 
 Denominators differ on purpose: the error rate is over all requests; the pass rate over the
 requests that got a verdict (no request error, no grader error); the refusal rate over the
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradeloop.monitor.scoring import Scored
-from gradeloop.stats import Estimate, jeffreys_interval
+from gradeloop.stats import Estimate, midp_interval
 from gradeloop.stats.estimate import t_interval
 
 
@@ -21,7 +21,7 @@ def proportion(k: int, n: int, level: float = 0.95) -> Estimate:
         return Estimate(0.0, 0.0, 0.0, 1.0, 0, 0, level)
     p = k / n
     stderr = math.sqrt(p * (1.0 - p) / (n - 1)) if n > 1 else 0.0
-    lo, hi = jeffreys_interval(p, n, level)
+    lo, hi = midp_interval(p, n, level)
     return Estimate(p, stderr, lo, hi, n, n, level)
 
 

@@ -3,7 +3,7 @@
 Stats know nothing of graders or runs: inputs are per-case lists of per-sample values in
 [0, 1] (or per-case differences), outputs are numbers and small frozen dataclasses.
 """
-from gradeloop.stats.estimate import Estimate, estimate, jeffreys_interval, wilson_interval
+from gradeloop.stats.estimate import Estimate, estimate, midp_interval, wilson_interval
 from gradeloop.stats.gap import GapResult, max_gap
 from gradeloop.stats.multiple import benjamini_hochberg, bonferroni, holm
 from gradeloop.stats.paired import PairedResult, paired_difference
@@ -15,6 +15,6 @@ from gradeloop.stats.sequential import Decision, SequentialPairedTest
 __all__ = [
     "Decision", "Estimate", "GapResult", "PairedResult", "SequentialPairedTest", "VarianceParts",
     "benjamini_hochberg", "bonferroni", "estimate", "estimate_pass_at_k", "estimate_pass_hat_k",
-    "holm", "jeffreys_interval", "max_gap", "minimum_detectable_effect", "paired_difference", "paired_variance_parts",
+    "holm", "max_gap", "midp_interval", "minimum_detectable_effect", "paired_difference", "paired_variance_parts",
     "pass_at_k", "pass_hat_k", "required_cases", "variance_parts", "wilson_interval",
 ]
