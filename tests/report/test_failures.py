@@ -77,3 +77,13 @@ def test_matrix_puts_targets_side_by_side(run):
     text = _render(80, render_matrix, ["prod", "candidate"], [doc, doc])
     assert "prod" in text and "candidate" in text and "✗" in text  # the threshold failed
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_compare_table_fits_80_columns_with_slice_names_whole(run):
+    from gradeloop.cli.gate import render_compare
+
+    doc = run.to_json()
+    cmp = gradeloop.compare(doc, doc).to_json()
+    text = _render(80, render_compare, cmp)
+    assert max(len(line) for line in text.splitlines()) <= 80 and "…" not in text
+    assert "intent=x" in text and "base → cand" in text and "+0.00 [" in text

@@ -20,12 +20,49 @@ def _level(cmp: dict) -> str:
     return f"{d:.0%} simultaneous" if d else "simultaneous"
 
 
+def _compact_diff(e: dict | None) -> str:
+    if not e or not e.get("n_cases"):
+        return "–"
+    return f"{e['mean']:+.2f} [{e['ci_low']:+.2f},{e['ci_high']:+.2f}]"
+
+
+def _narrow_compare(cmp: dict, console: Console) -> None:
+    """The compare table in ~80 columns (CI logs): slice names fold, never cut; baseline → candidate
+    means, the difference with its interval on one line, and the verdict (p, MDE, errors: --json)."""
+    from rich import box
+
+    table = Table(title=f"{cmp['baseline']['run_id']} → {cmp['candidate']['run_id']} "
+                        f"({cmp['shared_cases']} shared cases)", title_justify="left", box=box.SIMPLE_HEAD,
+                  caption=f"difference = candidate − baseline, [{_level(cmp)}]", caption_justify="left")
+    table.add_column("slice", overflow="fold", min_width=10)
+    table.add_column("n", justify="right", no_wrap=True)
+    table.add_column("base → cand", justify="right", no_wrap=True)
+    table.add_column("difference", justify="right", no_wrap=True)
+    table.add_column("verdict", overflow="fold", min_width=8)
+    for name, e in {"all": cmp["overall"], **cmp["slices"]}.items():
+        style = _STYLE.get(e["verdict"], "")
+        b, c = e.get("baseline") or {}, e.get("candidate") or {}
+        means = (f"{b['mean']:.2f} → {c['mean']:.2f}" if b.get("n_cases") and c.get("n_cases") else "–")
+        table.add_row(name, str(e["n_cases"]), means, _compact_diff(e.get("diff")),
+                      f"[{style}]{e['verdict']}[/{style}]" if style else e["verdict"])
+    console.print(table)
+
+
 def render_compare(cmp: dict, console: Console) -> None:
+    if console.width < 110:
+        _narrow_compare(cmp, console)
+    else:
+        _wide_compare(cmp, console)
+    _compare_notes(cmp, console)
+
+
+def _wide_compare(cmp: dict, console: Console) -> None:
     table = Table(title=f"{cmp['baseline']['run_id']} → {cmp['candidate']['run_id']} "
                         f"({cmp['shared_cases']} shared cases)", title_justify="left")
     for col in ("slice", "cases", "baseline", "candidate", f"difference [{_level(cmp)}]", "adj. p", "MDE",
                 "err.", "verdict"):
-        table.add_column(col, justify="left" if col in ("slice", "verdict") else "right")
+        table.add_column(col, justify="left" if col in ("slice", "verdict") else "right",
+                         overflow="fold" if col == "slice" else "ellipsis")
     for name, e in {"all": cmp["overall"], **cmp["slices"]}.items():
         style = _STYLE.get(e["verdict"], "")
         err = (e.get("errors") or {}).get("candidate")
@@ -36,6 +73,9 @@ def render_compare(cmp: dict, console: Console) -> None:
                       "–" if not err else f"{err['rate']:.2f}",
                       f"[{style}]{e['verdict']}[/{style}]" if style else e["verdict"])
     console.print(table)
+
+
+def _compare_notes(cmp: dict, console: Console) -> None:
     for c in cmp["checks"]:
         if c.get("verdict", "pass" if c["passed"] else "fail") != "pass" or c["kind"] != "no_regression":
             mark = _MARK[c.get("verdict", "pass" if c["passed"] else "fail")]
