@@ -38,6 +38,9 @@ def render_tune(doc: dict, console: Console) -> None:
         table.add_row(str(it["iteration"]), fmt_estimate(it.get("focus")), fmt_estimate(it.get("holdout")), rw,
                       f"{it['wall_time_s']['train']:.0f}", f"{it['wall_time_s']['eval']:.0f}", decision)
     console.print(table)
+    console.print("[dim]train reward: mean reward of the first → last training step, on training prompts and "
+                  "noisy from batch to batch; keep or roll back is decided by the gate on the dev split and the "
+                  "guards, never by it.[/dim]")
     final = doc["final"]
     console.print(f"stopped: {doc['stopped_because']}; final adapter: {final['adapter'] or '(base model)'}")
     if final["holdout_improvement"]:

@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     from gradeloop.tune import AdapterRegistry, load_tune_config
     from gradeloop.tune.loop import TuneLoop
 
+    _quiet_libraries()
     if "OMP_NUM_THREADS" not in os.environ:
         # The tiny model's matrices are too small to split: one thread ran a GRPO iteration in 16 s
         # against 29-44 s with two, and two threads collapse when other processes share the cores.
@@ -60,7 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"model: {model}")
     spec = f"hf:{model}"
 
+    console.print("[dim]A 2M-parameter support model built offline with flaws on purpose: it rarely names the "
+                  "account lockout or how to unlock it, and its JSON and refusals are shaky.[/dim]")
+
     console.rule("2/4 evaluation (4 samples per case, temperature 1)")
+    console.print("[dim]The base model before tuning, with 95% intervals per suite. Most thresholds are "
+                  "[bold]expected to fail here[/bold]: lockout-policy is what tuning will fix; refusal-boundary, "
+                  "ticket-json and support-regression are guards that must not get worse. The mutated copy of "
+                  "the dev suite measures robustness to typos, casing, paraphrases and distractors.[/dim]")
     dev = load_suite(DEMO / "lockout-policy-dev.yaml")
     mutated = OUT / "lockout-policy-dev-mutated.yaml"
     dump_suite(mutate(dev, ["typos", "casing", "paraphrase", "distractor"], variants=1, seed=0,
@@ -76,6 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         (OUT / "eval.html").write_text(render_html(run), encoding="utf-8")
 
         console.rule("3/4 tuning (every iteration evaluated and gated)")
+        console.print("[dim]GRPO with LoRA: the lockout graders are the reward. After each iteration the "
+                      "candidate is evaluated on the dev split, the sealed holdout and every guard; it is kept only "
+                      "if dev improves and no guard is worse than the base model (pass/fail/inconclusive), else "
+                      f"rolled back. TRL's per-step logs: {Path('.gradeloop') / 'tunes'}/<tune>/iter-N/"
+                      "train-log.jsonl.[/dim]")
         cfg, base_dir = load_tune_config(ROOT / "examples" / "tune" / "lockout-policy.yaml")
         cfg = cfg.model_copy(update={"base": spec, "seed": seed,
                                      "eval": cfg.eval.model_copy(update={"seed": seed})})
@@ -91,10 +104,53 @@ def main(argv: list[str] | None = None) -> int:
 
     console.rule("4/4 result")
     render_tune(doc, console)
+    _answer(doc, console)
     console.print(f"\nreports: {OUT / 'eval.html'} (evaluation, robustness, calibration), "
                   f"{OUT / 'tune.html'} (tuning curve); JSON beside them")
     console.print(f"demo wall time: {time.perf_counter() - started:.0f} s")
     return 0
+
+
+def _quiet_libraries() -> None:
+    """The demo's own terminal: no weight-loading bars or library deprecation notices between its steps."""
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:  # the ml extra is missing; the model build reports it
+        pass
+
+
+def _answer(doc: dict, console: "Console") -> None:
+    """The two questions the demo exists to answer, in plain words, from the tune JSON."""
+    from gradeloop.report.terminal import fmt_estimate
+
+    final = doc["final"]
+    gain = final.get("holdout_improvement")
+    console.rule("did tuning help on cases it never saw?")
+    if not final.get("adapter"):
+        console.print("No: no iteration was kept, so the model is the base model.")
+    elif gain and gain["ci_low"] > 0:
+        console.print(f"Yes: on the sealed holdout (phrasings never trained on) the pass rate rose by "
+                      f"{fmt_estimate(gain)} (final − base, paired, 95% CI; the whole interval is above zero).")
+    elif gain:
+        console.print(f"Not shown: holdout change {fmt_estimate(gain)} — the interval includes zero.")
+    console.rule("did anything else break?")
+    changes = final.get("guard_changes") or {}
+    bad = {n: g for n, g in changes.items() if g.get("verdict") != "pass"}
+    if not changes:
+        console.print("No guard suites were configured.")
+    elif not bad:
+        console.print(f"No: each of the {len(changes)} guard suites passed its gate against the base model "
+                      "(no drop beyond the margin, none inconclusive).")
+    else:
+        for name, g in bad.items():
+            console.print(f"{name}: {g.get('verdict')} {fmt_estimate(g['diff']) if g.get('diff') else ''}")
 
 
 if __name__ == "__main__":
