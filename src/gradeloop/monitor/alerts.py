@@ -12,7 +12,8 @@ from gradeloop.monitor.config import AlertRule, DriftSettings
 from gradeloop.monitor.drift import redecide
 
 _RATE = {"pass_rate_below": ("pass_rate", -1), "refusal_rate_above": ("refusal_rate", 1),
-         "error_rate_above": ("error_rate", 1), "latency_above": ("latency_s", 1)}
+         "error_rate_above": ("error_rate", 1), "latency_above": ("latency_s", 1),
+         "tool_call_failure_rate_above": ("tool_call_failure_rate", 1)}
 
 
 def _targets(rule: AlertRule, window: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:

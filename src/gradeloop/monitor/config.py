@@ -30,7 +30,7 @@ NUMERIC_FEATURES: tuple[str, ...] = ("output_words", "confidence", "latency_s")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 RATE_KINDS = ("pass_rate_below", "refusal_rate_above", "error_rate_above", "latency_above", "drift",
-              "pass_rate_drop")
+              "pass_rate_drop", "tool_call_failure_rate_above")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +121,8 @@ class AlertRule(_Strict):
     refusal_rate_above: float | None = Field(None, ge=0, le=1)
     error_rate_above: float | None = Field(None, ge=0, le=1)
     latency_above: float | None = Field(None, ge=0, description="Mean latency, seconds")
+    tool_call_failure_rate_above: float | None = Field(
+        None, ge=0, le=1, description="Share of requests with tool calls where a call failed (logs with tool_calls)")
     drift: DriftRule | None = None
     pass_rate_drop: DropRule | None = None
     on: Literal["mean", "ci_low", "ci_high"] | None = Field(

@@ -50,6 +50,9 @@ class RateCounts:
     latency_n: int = 0
     latency_sum: float = 0.0
     latency_sq: float = 0.0
+    logged_calls: int = 0  # requests whose log line records tool calls (possibly none)
+    called: int = 0  # of those, requests with at least one call
+    call_failed: int = 0  # of those, requests with at least one failed call
 
     def add(self, s: Scored) -> None:
         self.n += 1
@@ -63,19 +66,28 @@ class RateCounts:
         if s.refused is not None:
             self.answered += 1
             self.refused += s.refused
+        if s.tool_calls is not None:
+            self.logged_calls += 1
+            self.called += s.tool_calls > 0
+            self.call_failed += s.tool_call_failures > 0
         if s.latency_s is not None:
             self.latency_n += 1
             self.latency_sum += s.latency_s
             self.latency_sq += s.latency_s * s.latency_s
 
     def estimates(self, level: float = 0.95) -> dict[str, Estimate]:
-        """pass_rate, refusal_rate, error_rate and (with two or more latencies) latency_s."""
+        """pass_rate, refusal_rate, error_rate, (with two or more latencies) latency_s and, for logs that
+        record tool calls, tool_call_rate (requests with a call) and tool_call_failure_rate (of those,
+        requests with a failed call)."""
         out = {"pass_rate": proportion(self.passed, self.graded, level),
                "refusal_rate": proportion(self.refused, self.answered, level),
                "error_rate": proportion(self.errors, self.n, level)}
         latency = mean_estimate(self.latency_n, self.latency_sum, self.latency_sq, level)
         if latency is not None:
             out["latency_s"] = latency
+        if self.logged_calls:  # only for logs that record tool calls
+            out["tool_call_rate"] = proportion(self.called, self.logged_calls, level)
+            out["tool_call_failure_rate"] = proportion(self.call_failed, self.called, level)
         return out
 
     def as_dict(self, level: float = 0.95) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 A log line is a JSON object: `timestamp` (ISO 8601, or epoch seconds as a number), `input`
 (a string or chat messages), `output`, and optionally `tags` {key: value}, `latency_s`,
-`confidence` and `error`. Other fields (request ids, user ids) are allowed and ignored.
+`confidence`, `error` and `tool_calls` (plain `{name, arguments, error?}` or OpenAI's wire form;
+a call's `error` records that it failed; `output` may be left out when the model only called). Other fields (request ids, user ids) are allowed and ignored.
 Naive ISO timestamps are read as UTC.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from gradeloop.errors import InputError
+from gradeloop.tools.calls import ToolCall, parse_calls
 
 # Epoch seconds beyond this (year 5138) are almost surely milliseconds: refuse instead of guessing.
 _MAX_EPOCH_S = 1e11
@@ -31,6 +33,7 @@ class LogRecord:
     error: str | None = None
     file: str = ""
     line: int = 0
+    tool_calls: tuple[ToolCall, ...] | None = None  # None: the line does not log calls
 
 
 def _fail(message: str, file: str, line: int, fieldname: str | None) -> InputError:
@@ -120,12 +123,21 @@ def parse_record(data: Any, file: str = "", line: int = 0) -> LogRecord:
     if error is not None and not isinstance(error, str):
         raise _fail(f"expected a string or null, got a {type(error).__name__}", file, line, "error")
     error = error or None  # an empty error string means no error
+    calls = None
+    if data.get("tool_calls") is not None:
+        try:
+            calls = parse_calls(data["tool_calls"])
+        except ValueError as exc:
+            where, _, message = str(exc).partition(": ")
+            raise _fail(message or where, file, line, where if message else "tool_calls") from None
     output = data.get("output")
     if output is not None and not isinstance(output, str):
         raise _fail(f"expected a string, got a {type(output).__name__}", file, line, "output")
+    if output is None and calls and error is None:
+        output = ""  # a response that only called tools
     if output is None and error is None:
         raise _fail("missing (a request without an output must carry an `error`)", file, line, "output")
     return LogRecord(ts=ts, input=prompt, output=output, tags=_tags(data.get("tags"), file, line),
                      latency_s=_number(data, "latency_s", file, line, 0.0, math.inf),
                      confidence=_number(data, "confidence", file, line, 0.0, 1.0),
-                     error=error, file=file, line=line)
+                     error=error, file=file, line=line, tool_calls=calls)

@@ -17,6 +17,7 @@ from gradeloop.graders.templating import TEMPLATE, needs_case
 from gradeloop.monitor.records import LogRecord
 from gradeloop.suite import load_suite
 from gradeloop.suite.model import Case, Suite
+from gradeloop.tools.calls import Reply
 
 _NO_PRODUCTION_VALUE = ("reference", "expect", "metadata", "parent")
 
@@ -35,6 +36,8 @@ class Scored:
     output_words: int | None
     latency_s: float | None
     confidence: float | None
+    tool_calls: int | None = None  # calls made; None when the log line does not log calls
+    tool_call_failures: int = 0  # calls that failed (logged error, or arguments that do not parse)
 
 
 def _template_paths(value: Any) -> list[str]:
@@ -82,7 +85,7 @@ class Scorer:
 
     def case_for(self, record: LogRecord) -> Case:
         return Case(id=f"{record.file}:{record.line}", input=record.input, tags=record.tags,
-                    file=record.file, line=record.line)
+                    file=record.file, line=record.line, tools=self.suite.tools)
 
     def graders_for(self, case: Case, file: str | None = None, line: int | None = None) -> tuple:
         try:
@@ -106,8 +109,13 @@ class Scorer:
     def score(self, record: LogRecord) -> Scored:
         """The verdict and features of one logged request."""
         output = record.output
+        calls = record.tool_calls
+        n_calls = None if calls is None else len(calls)
+        failures = 0 if calls is None else sum(c.error is not None for c in calls)
         if record.error is not None or output is None:  # a failed request: no verdict, no output features
-            return Scored(record.ts, record.tags, True, None, None, None, None, None, record.latency_s, None)
-        passed, score, gerr = self.grade(self.case_for(record), output, record.file, record.line)
+            return Scored(record.ts, record.tags, True, None, None, None, None, None, record.latency_s, None,
+                          n_calls, failures)
+        graded = Reply(output, calls) if calls else output  # tool-call graders read the calls
+        passed, score, gerr = self.grade(self.case_for(record), graded, record.file, record.line)
         return Scored(record.ts, record.tags, False, passed, score, gerr, is_refusal(output), len(output.split()),
-                      record.latency_s, record.confidence)
+                      record.latency_s, record.confidence, n_calls, failures)

@@ -382,5 +382,5 @@ def build_suite(header: Record, cases: Sequence[Record], file: str, *,
         built.append(case)
     suite = Suite(name=name.strip(), cases=tuple(built), split=resolved_split,  # type: ignore[arg-type]
                   description=description, default_graders=defaults, thresholds=thresholds,
-                  source=file, agent=agent)
+                  source=file, agent=agent, tools=default_tools)
     return replace(suite, version=suite_version(suite))

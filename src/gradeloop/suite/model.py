@@ -95,6 +95,7 @@ class Suite:
     version: str = ""
     source: str | None = None
     agent: AgentSpec | None = None
+    tools: tuple[Mapping[str, Any], ...] = ()  # `defaults.tools` (cases already carry them; the monitor reads these)
 
     def graders_for(self, case: Case) -> tuple[GraderSpec, ...]:
         """Defaults first, then the case's own graders (as DESIGN.md says)."""

@@ -19,8 +19,8 @@ class ToolCall(NamedTuple):
     """
 
     name: str
-    arguments: Mapping[str, Any] | None  # None when `error` is set
-    error: str | None = None  # e.g. "arguments are not valid JSON: ..."
+    arguments: Mapping[str, Any] | None  # None when they could not be parsed (then `error` says why)
+    error: str | None = None  # why the call failed: "arguments are not valid JSON: ...", or a logged error
     raw: str | None = None  # the arguments text as received, kept when it could not be parsed
     id: str | None = None  # the provider's call id (OpenAI `tool_call_id`), for multi-turn transcripts
 
@@ -77,6 +77,8 @@ def parse_call(value: Any) -> ToolCall:
         arguments, error, raw = None, value["error"], raw if isinstance(raw, str) else None
     else:
         arguments, error, raw = parse_arguments(raw_args)
+        if error is None and isinstance(value.get("error"), str) and value["error"]:
+            error = value["error"]  # a call recorded as failed (e.g. in a production log)
     call_id = value.get("id")
     return ToolCall(name, arguments, error, raw, call_id if isinstance(call_id, str) else None)
 
