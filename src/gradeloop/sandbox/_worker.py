@@ -38,7 +38,7 @@ CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY, SYS_MOUNT_SETATTR = -100, 0x8000, 0x1, 442
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_SECUREBITS = 1, 38, 28
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_SET_SECUREBITS = 1, 4, 38, 28
 NOBODY = 65534
 MAX_FRAME = 64 << 20
 
@@ -61,14 +61,18 @@ def _prctl(option, arg):
     _check(_libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0), f"prctl({option})")
 
 
-def _readonly_root():
-    """Every mount read-only at once (mount_setattr, Linux 5.12+)."""
+def _readonly(path):
+    """Every mount at and under `path` read-only (mount_setattr, Linux 5.12+).
+
+    Unlike a remount, it changes only that flag, so mounts whose nosuid/nodev/noexec are
+    locked (inherited into a user namespace) accept it too.
+    """
     attr = struct.pack("QQQQ", MOUNT_ATTR_RDONLY, 0, 0, 0)
     buf = ctypes.create_string_buffer(attr, len(attr))
     _libc.syscall.restype = ctypes.c_long
-    ret = _libc.syscall(ctypes.c_long(SYS_MOUNT_SETATTR), ctypes.c_int(AT_FDCWD), b"/",
+    ret = _libc.syscall(ctypes.c_long(SYS_MOUNT_SETATTR), ctypes.c_int(AT_FDCWD), path.encode(),
                         ctypes.c_uint(AT_RECURSIVE), buf, ctypes.c_size_t(len(attr)))
-    _check(ret, "make the file system read-only (mount_setattr)")
+    _check(ret, f"make {path} read-only (mount_setattr)")
 
 
 def _drop_capabilities():
@@ -139,7 +143,15 @@ def unshare(cfg):
             _check(_libc.unshare(flags), "unshare")
             return {"uid": NOBODY, "gid": NOBODY, "drop_root": True}
         except OSError:
-            pass  # root without CAP_SYS_ADMIN (a container): try a user namespace
+            pass  # root without CAP_SYS_ADMIN (a container): try a user namespace, as nobody if we may
+        # nobody must still reach the interpreter: without CAP_SYS_ADMIN out here, no mount can
+        # re-expose what lies in a folder closed to others (e.g. an interpreter under /root)
+        if all(_reachable_by_others(p) for p in cfg["expose"]):
+            try:
+                _become_nobody()
+                uid = gid = NOBODY
+            except OSError:
+                pass  # no CAP_SETUID either: root mapped to root (the process limit is then not enforced)
     try:
         _check(_libc.unshare(flags | CLONE_NEWUSER), "unshare")
     except OSError as exc:
@@ -147,10 +159,38 @@ def unshare(cfg):
                       + ("" if cfg["network"] else ", network") + f"): {os.strerror(exc.errno)}. "
                       "Unprivileged user namespaces are off here (sysctl kernel.unprivileged_userns_clone, "
                       "user.max_user_namespaces, or a container's seccomp profile)") from None
+    _map_self(uid, gid)
+    return {"uid": uid, "gid": gid, "drop_root": False}
+
+
+def _reachable_by_others(path):
+    """Whether a user with no rights on anything could list `path` (every folder up to it o+x)."""
+    cur = ""
+    for part in path.strip("/").split("/"):
+        cur += "/" + part
+        try:
+            if not os.stat(cur).st_mode & stat.S_IXOTH:
+                return False
+        except OSError:
+            return True  # gone: nothing to reach
+    try:
+        return bool(os.stat(path).st_mode & stat.S_IROTH)
+    except OSError:
+        return True
+
+
+def _become_nobody():
+    os.setgroups([])
+    os.setresgid(NOBODY, NOBODY, NOBODY)
+    os.setresuid(NOBODY, NOBODY, NOBODY)
+    _prctl(PR_SET_DUMPABLE, 1)  # a uid change makes /proc/self root's; we still write our maps
+
+
+def _map_self(uid, gid):
+    """Map our own ids into the user namespace we just entered."""
     _write("/proc/self/setgroups", "deny")
     _write("/proc/self/uid_map", f"{uid} {uid} 1")
     _write("/proc/self/gid_map", f"{gid} {gid} 1")
-    return {"uid": uid, "gid": gid, "drop_root": False}
 
 
 def _hidden_ancestor(path, uid):
@@ -172,17 +212,22 @@ def _under(path, top):
     return path == top or path.startswith(top.rstrip("/") + "/")
 
 
-def isolate_filesystem(cfg, who):
-    """Read-only everything, a private /tmp, hidden paths, a private /proc (run as PID 1)."""
-    uid, gid = who["uid"], who["gid"]
+def open_exposed(cfg):
+    """Handles on the folders to keep visible, opened while we may still reach them all."""
     expose = []
     for p in sorted(set(cfg["expose"])):
         try:
             expose.append((p, os.open(p, os.O_PATH | os.O_DIRECTORY)))
         except OSError:
             pass
+    return expose
+
+
+def isolate_filesystem(cfg, who, expose):
+    """Read-only everything, a private /tmp, hidden paths, a private /proc (run as PID 1)."""
+    uid, gid = who["uid"], who["gid"]
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _readonly_root()
+    _readonly("/")
     tmp_opts = f"size={cfg['disk_mb']}m,mode=0700,uid={uid},gid={gid}"
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmp_opts)
     if os.path.isdir("/dev/shm"):
@@ -197,11 +242,11 @@ def isolate_filesystem(cfg, who):
         if any(_under(p, c) for c in covers) and not any(_under(p, b) for b in bound):
             os.makedirs(p, exist_ok=True)
             _mount(f"/proc/self/fd/{fd}", p, None, MS_BIND | MS_REC)
-            _mount(None, p, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+            _readonly(p)
             bound.append(p)
         os.close(fd)
     for c in covers[1:]:
-        _mount(None, c, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        _readonly(c)
     for p in cfg["hide"]:
         if os.path.isdir(p):
             _mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0755")
@@ -221,16 +266,13 @@ def isolate_filesystem(cfg, who):
 def drop_privileges(who):
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
     if who["drop_root"]:
-        os.setgroups([])
-        os.setresgid(NOBODY, NOBODY, NOBODY)
-        os.setresuid(NOBODY, NOBODY, NOBODY)
+        _become_nobody()
         try:  # a user namespace of its own, so the process limit counts only this sandbox
             _check(_libc.unshare(CLONE_NEWUSER), "unshare user")
-            _write("/proc/self/setgroups", "deny")
-            _write("/proc/self/uid_map", f"{NOBODY} {NOBODY} 1")
-            _write("/proc/self/gid_map", f"{NOBODY} {NOBODY} 1")
+            _map_self(NOBODY, NOBODY)
         except OSError:
             pass
+        _prctl(PR_SET_DUMPABLE, 0)
     elif os.getuid() == 0:  # root mapped to root in a user namespace: root gains nothing on exec
         _prctl(PR_SET_SECUREBITS, 0x2F)
     _drop_capabilities()
@@ -400,6 +442,7 @@ def main():
         except OSError as exc:
             send(wfd, {"ready": False, "error": str(exc)})
             return
+        expose = open_exposed(cfg)  # in the new mount namespace: a bind source must live there
         sync_r, sync_w = os.pipe()
         pid = os.fork()
         if pid:  # the outer process: reports the pid, then only waits
@@ -414,7 +457,7 @@ def main():
         os.read(sync_r, 1)
         os.close(sync_r)
         try:
-            info["proc"] = isolate_filesystem(cfg, who)
+            info["proc"] = isolate_filesystem(cfg, who, expose)
             workdir = "/tmp/work"
             os.chdir(workdir)
             drop_privileges(who)
