@@ -81,3 +81,42 @@ def test_item_fields_named_like_case_fields_still_resolve(tmp_path):
     assert only.id == "x1" and only.input[0]["content"] == "Repeat exactly: say hi"
     assert suite.default_graders[0].params["reference"] == "{{ metadata.input }}"
     assert verdict(suite, only, "say hi") is True and verdict(suite, only, "Repeat exactly: say hi") is False
+
+
+def test_other_documented_grader_types_run_as_written(tmp_path):
+    from gradeloop.graders.build import build_graders
+    from gradeloop.graders.combine import combine
+    from gradeloop.graders.safety import safe_grade
+
+    ev = tmp_path / "eval.json"
+    ev.write_text(json.dumps({"name": "mixed", "data_source_config": {"type": "custom", "item_schema": {
+        "type": "object", "properties": {"question": {"type": "string"}, "reference_answer": {"type": "string"}}}},
+        "testing_criteria": [
+            {"type": "text_similarity", "name": "close", "input": "{{ sample.output_text }}",
+             "reference": "{{ item.reference_answer }}", "evaluation_metric": "fuzzy_match", "pass_threshold": 0.8},
+            {"type": "python", "name": "py", "image_tag": "2025-05-08",
+             "source": "def grade(sample, item) -> float:\n    return 1.0 if item['reference_answer'].split()[-1] in "
+                       "sample['output_text'] else 0.0\n"},
+            {"type": "label_model", "name": "tone", "model": "openai:judge@http://127.0.0.1:9/v1",
+             "input": [{"role": "developer", "content": "Classify the tone of {{ sample.output_text }}"}],
+             "labels": ["polite", "rude"], "passing_labels": ["polite"]},
+            {"type": "string_check", "name": "json", "input": "{{ sample.output_json.answer }}", "operation": "eq",
+             "reference": "x"}]}))
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"item": {"question": "Capital of France?", "reference_answer": "The capital is Paris"}, '
+                    '"sample": {"output_text": "The capital is Paris"}}\n')
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps({"data_source": {"input_messages": {"type": "item_reference",
+                                                                  "item_reference": "item.question"}}}))
+    result = import_openai_eval(ev, data, run_file=run)
+    suite = result.suite
+    assert [g.type for g in suite.default_graders] == ["text_similarity", "python", "llm_judge"]
+    assert "output_json" in str(result.errors[0])  # only {{ sample.output_text }} is supported: reported
+    judge = suite.default_graders[2].params
+    assert judge["choices"] == {"polite": 1.0, "rude": 0.0} and "the OUTPUT below" in judge["rubric"]
+    only = suite.cases[0]
+    assert only.input == "Capital of France?" and result.replay[0]["output"] == "The capital is Paris"
+    for reply, expected in (('{"choice": "polite"}', True), ('{"choice": "rude"}', False)):
+        graders = build_graders(suite, only, judge_factory=lambda model, r=reply: (lambda prompt: r))
+        grades = [safe_grade(g, only, "The capital is Paris") for g in graders]
+        assert combine(graders, grades)[0] is expected, grades
