@@ -25,7 +25,7 @@ GUIDE_SCORE_MODEL = {  # the OpenAI graders guide's score_model example, unchang
 @pytest.fixture()
 def project(tmp_path, monkeypatch):
     """A project whose judge is a py: target that scores 1 when the reference appears in the answer."""
-    (tmp_path / "judgemod.py").write_text(textwrap.dedent('''
+    (tmp_path / "tgt_judge_mod.py").write_text(textwrap.dedent('''
         import json, re
         def judge(prompt):
             ref = re.search(r"Reference: (.*?)\\. Model answer", prompt).group(1)
@@ -33,7 +33,7 @@ def project(tmp_path, monkeypatch):
             out = re.search(r"<<<OUTPUT-[0-9a-f]+>>>\\n(.*?)\\n<<<END", prompt, re.S).group(1)
             return json.dumps({"verdict_id": nonce, "result": 1 if ref in out else 0})
     '''))
-    (tmp_path / "gradeloop.yaml").write_text('targets:\n  grader: {spec: "py:judgemod:judge"}\njudge: grader\n')
+    (tmp_path / "gradeloop.yaml").write_text('targets:\n  grader: {spec: "py:tgt_judge_mod:judge"}\njudge: grader\n')
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GRADELOOP_PROJECT", raising=False)
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -60,9 +60,9 @@ def test_model_name_without_a_judge_configured_is_one_clear_error(tmp_path, monk
 
 
 def test_model_name_maps_to_the_projects_judge_or_a_target_of_that_name(project):
-    assert judge_spec_for("o4-mini-2025-04-16") == "py:judgemod:judge"
-    (project / "gradeloop.yaml").write_text('targets:\n  o4-mini-2025-04-16: {spec: "py:judgemod:other"}\n')
-    assert judge_spec_for("o4-mini-2025-04-16") == "py:judgemod:other"
+    assert judge_spec_for("o4-mini-2025-04-16") == "py:tgt_judge_mod:judge"
+    (project / "gradeloop.yaml").write_text('targets:\n  o4-mini-2025-04-16: {spec: "py:tgt_judge_mod:other"}\n')
+    assert judge_spec_for("o4-mini-2025-04-16") == "py:tgt_judge_mod:other"
 
 
 def test_guide_score_model_runs_with_the_projects_judge(project):

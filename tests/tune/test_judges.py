@@ -25,7 +25,7 @@ cases:
 @pytest.fixture()
 def project(tmp_path, monkeypatch):
     """A project with a py: judge (passes answers that mention 'reset link') and a py: model to tune."""
-    (tmp_path / "judgemod.py").write_text(textwrap.dedent('''
+    (tmp_path / "tune_judge_mod.py").write_text(textwrap.dedent('''
         import json, re
         CALLS = []
         def judge(prompt):
@@ -37,7 +37,7 @@ def project(tmp_path, monkeypatch):
         def answer(prompt):
             return "Use the reset link we emailed you." if "password" in prompt else "No idea."
     '''))
-    (tmp_path / "gradeloop.yaml").write_text('targets:\n  grader: {spec: "py:judgemod:judge"}\njudge: grader\n')
+    (tmp_path / "gradeloop.yaml").write_text('targets:\n  grader: {spec: "py:tune_judge_mod:judge"}\njudge: grader\n')
     for name, split, model in (("train", "train", "default"), ("dev", "dev", "o4-mini-2025-04-16"),
                                ("hold", "holdout", "default"), ("guard", "dev", "default")):
         cases = "\n".join(f"  - {{id: {name}-{i}, input: {q!r}}}" for i, q in
@@ -59,7 +59,7 @@ def test_tune_loop_builds_llm_judge_graders_with_the_projects_judge(project):
     graded = loop.cases["train-0"]
     assert isinstance(graded.graders[0], LLMJudgeGrader)
     assert graded.reward("Use the reset link.") == 1.0 and graded.reward("Call us.") == 0.0
-    run = loop.evaluate("py:judgemod:answer")  # eval suites through the engine, judged by the project's judge
+    run = loop.evaluate("py:tune_judge_mod:answer")  # eval suites through the engine, judged by the project's judge
     graded_samples = [s for c in run["cases"] for s in c["samples"]]
     assert graded_samples and all(s["error"] is None for s in graded_samples)
     assert sorted({s["passed"] for s in graded_samples}) == [False, True]
@@ -72,7 +72,7 @@ def test_engine_without_a_judge_factory_uses_the_projects_judge(project):
     from gradeloop.targets import load_target
 
     store = Store(project / "api.db")
-    outcome = Engine(load_suites([str(project / "dev.yaml")]), load_target("py:judgemod:answer"), store,
+    outcome = Engine(load_suites([str(project / "dev.yaml")]), load_target("py:tune_judge_mod:answer"), store,
                      RunConfig(samples=1)).run()
     run = build_run_json(store, outcome.run_id)
     assert run["metrics"]["pass_rate"]["mean"] == pytest.approx(0.75)
@@ -81,18 +81,18 @@ def test_engine_without_a_judge_factory_uses_the_projects_judge(project):
 def test_python_api_evaluate_uses_the_projects_judge(project):
     import gradeloop
 
-    result = gradeloop.evaluate([str(project / "dev.yaml")], "py:judgemod:answer", store=project / "e.db")
+    result = gradeloop.evaluate([str(project / "dev.yaml")], "py:tune_judge_mod:answer", store=project / "e.db")
     assert json.loads(json.dumps(result.to_json()))["metrics"]["pass_rate"]["mean"] == pytest.approx(0.75)
 
 
 def test_eval_and_gate_cli_use_the_projects_judge(project, capsys):
     from gradeloop.cli import main
 
-    code = main(["eval", "dev.yaml", "-t", "py:judgemod:answer", "--store", "cli.db", "--json", "base.json"])
+    code = main(["eval", "dev.yaml", "-t", "py:tune_judge_mod:answer", "--store", "cli.db", "--json", "base.json"])
     run = json.loads((project / "base.json").read_text())
     assert code in (0, 1) and run["metrics"]["pass_rate"]["mean"] == pytest.approx(0.75)
     assert all(s["error"] is None for c in run["cases"] for s in c["samples"])
-    code = main(["gate", "dev.yaml", "--baseline", "base.json", "-t", "py:judgemod:answer", "--store", "cli.db",
+    code = main(["gate", "dev.yaml", "--baseline", "base.json", "-t", "py:tune_judge_mod:answer", "--store", "cli.db",
                  "--json", "gate.json"])
     out = capsys.readouterr().out
     assert code in (0, 1) and "needs a judge" not in out and "unknown target spec" not in out
