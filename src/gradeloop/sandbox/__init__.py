@@ -38,9 +38,13 @@ killed after each call), files in the working folder, the current folder, `os.en
 runs in the worker's own process and can see and alter the worker.
 
 Known limits: root without CAP_SYS_ADMIN (a container that allows user namespaces but not
-mounts) runs the code as root mapped to root, where the kernel does not enforce the process
-limit; the wall-clock timeout still bounds a fork bomb. A call's `timeout` is wall time; the
-CPU limit (SIGXCPU) is a backstop for multi-threaded code.
+mounts) runs the code as nobody inside a user namespace when nobody can read the interpreter,
+and otherwise (an interpreter under /root) as root mapped to root, where the kernel does not
+enforce the process limit; the timeout still ends a fork bomb, with every process in it. Run
+as root, the code can read only world-readable files (it is nobody); run as a user, it reads
+what that user reads, minus the hidden paths. A call's `timeout` is wall time; the CPU limit
+(SIGXCPU) is a backstop for multi-threaded code. The code can write to the reply pipe of its
+own worker: a garbled reply kills the worker and is an error of that call, nothing more.
 
 isolation="limits" (GRADELOOP_SANDBOX=limits) is the explicit opt-out for kernels or
 containers that forbid namespaces: limits, empty environment and a private temporary folder

@@ -299,7 +299,7 @@ def set_limits(cfg):
 
 # -- serving -------------------------------------------------------------------------------
 
-_loaded = {}
+_loaded: dict = {}  # code reference (as JSON) -> module namespace
 
 
 def load(code):

@@ -66,7 +66,8 @@ class SandboxConfig:
     open_files: int = 256         # RLIMIT_NOFILE
     network: bool = False         # True: keep the host's network (no network namespace)
     isolation: Isolation = field(default_factory=default_isolation)
-    env: tuple[tuple[str, str], ...] = ()   # the whole environment of the code; empty by default
+    # the whole environment of the code, empty by default (a mapping is stored as sorted pairs)
+    env: Mapping[str, str] | tuple[tuple[str, str], ...] = ()
     paths: tuple[str, ...] = ()   # folders put on sys.path (read-only), e.g. the grader's folder
     hide: tuple[str, ...] = field(default_factory=default_hidden)  # paths replaced by empty mounts
     max_calls: int = 1000         # calls one worker serves before it is replaced

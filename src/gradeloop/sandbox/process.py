@@ -70,7 +70,9 @@ class WorkerProcess:
             self._remove_workdir()
             raise SandboxUnavailable(f"cannot start a sandbox worker: {exc}") from None
         self.pid = self.proc.pid
-        os.set_blocking(self.proc.stdin.fileno(), False)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._stdin, self._stdout = self.proc.stdin, self.proc.stdout
+        os.set_blocking(self._stdin.fileno(), False)
         self._handshake(time.monotonic() + config.startup_timeout)
 
     def _handshake(self, deadline: float) -> None:
@@ -85,7 +87,8 @@ class WorkerProcess:
                 frame = self._read(deadline)
         except TimeoutError:
             self.kill()
-            raise SandboxUnavailable(f"a sandbox worker did not start within {self.config.startup_timeout:g}s")
+            raise SandboxUnavailable(
+                f"a sandbox worker did not start within {self.config.startup_timeout:g}s") from None
         except _Dead as exc:
             self.kill()
             raise SandboxUnavailable(f"a sandbox worker failed at start-up: {exc}") from None
@@ -101,7 +104,7 @@ class WorkerProcess:
     # -- pipes with deadlines ----------------------------------------------------------------
 
     def _write(self, data: bytes, deadline: float) -> None:
-        fd = self.proc.stdin.fileno()
+        fd = self._stdin.fileno()
         poller = select.poll()
         poller.register(fd, select.POLLOUT)
         view = memoryview(data)
@@ -118,7 +121,7 @@ class WorkerProcess:
             view = view[n:]
 
     def _read(self, deadline: float) -> dict[str, Any]:
-        fd = self.proc.stdout.fileno()
+        fd = self._stdout.fileno()
         poller = select.poll()
         poller.register(fd, select.POLLIN)
         while True:
@@ -205,7 +208,7 @@ class WorkerProcess:
             except OSError:
                 pass
             self.proc.kill()
-        for pipe in (self.proc.stdin, self.proc.stdout):
+        for pipe in (self._stdin, self._stdout):
             try:
                 pipe.close()
             except OSError:
