@@ -1,7 +1,8 @@
 """pytest plugin (entry point `pytest11`): `pytest SUITE.yaml --gradeloop-target SPEC`.
 
-Each case becomes a test item (its failure shows the grader's reason, the output and the input)
-and each suite threshold an item of its own, so `-k`, `-x`, `--lf`, JUnit XML and pytest-xdist work
+Each case becomes a test item (its failure shows the grader's reason, the output and the input),
+each suite threshold an item of its own, and with `--gradeloop-baseline RUN` each suite's gate
+(the paired comparison against that run, under `--gradeloop-policy`) one more, so `-k`, `-x`, `--lf`, JUnit XML and pytest-xdist work
 as for any test. Nothing is collected without `--gradeloop-target`: a repository's own YAML files
 stay invisible to pytest unless asked for.
 
@@ -37,6 +38,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gradeloop-concurrency", type=int, default=8, metavar="N")
     group.addoption("--gradeloop-store", default=None, metavar="PATH", help="results store (SQLite)")
     group.addoption("--gradeloop-judge", default=None, metavar="SPEC", help="default judge for llm_judge graders")
+    group.addoption("--gradeloop-baseline", default=None, metavar="RUN",
+                    help="a baseline run (JSON file, id or latest): each suite gets a `gate` item, the paired "
+                         "comparison of the target against it")
+    group.addoption("--gradeloop-policy", default=None, metavar="POLICY",
+                    help="gate policy for the gate items (a file, or a policy named in gradeloop.yaml)")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -115,7 +121,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     for item in session.items:
         if isinstance(item, CaseItem):
             ev.wanted.setdefault(str(item.path), set()).add(item.case_id)
-        elif isinstance(item, ThresholdItem):
+        elif isinstance(item, (ThresholdItem, GateItem)):
             ev.wanted.setdefault(str(item.path), set()).update(c.id for c in item.suite_file.suite.cases)
 
 
@@ -146,6 +152,8 @@ class SuiteFile(pytest.File):
             yield item
         if suite.thresholds.min_pass_rate is not None:
             yield ThresholdItem.from_parent(self, name="threshold")
+        if self.config.getoption("gradeloop_baseline"):
+            yield GateItem.from_parent(self, name="gate")
 
     def needed(self, own: set[str]) -> frozenset[str]:
         ev = _evaluator(self.config)
@@ -158,17 +166,28 @@ class GradeloopFailure(Exception):
     """A case or threshold that did not pass; its message is the report."""
 
 
-class CaseItem(pytest.Item):
-    """One case of a suite: passes when every sample passes; errors and ungraded samples fail."""
-
-    def __init__(self, *, case_id: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.case_id = case_id
+class _Item(pytest.Item):
+    """What every gradeloop item shares: its suite file, and failures reported as plain text."""
 
     @property
     def suite_file(self) -> SuiteFile:
         assert isinstance(self.parent, SuiteFile)
         return self.parent
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        from gradeloop.errors import InputError
+
+        if isinstance(excinfo.value, (GradeloopFailure, InputError)):  # the report, or one line of bad input
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+
+class CaseItem(_Item):
+    """One case of a suite: passes when every sample passes; errors and ungraded samples fail."""
+
+    def __init__(self, *, case_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case_id = case_id
 
     def runtest(self) -> None:
         run = _evaluator(self.config).run(self.suite_file, self.suite_file.needed({self.case_id}))
@@ -176,22 +195,12 @@ class CaseItem(pytest.Item):
         if not case.passed:
             raise GradeloopFailure(describe_case(case))
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, GradeloopFailure):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo))
-
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"{self.suite_file.suite.name}::{self.case_id}"
 
 
-class ThresholdItem(pytest.Item):
+class ThresholdItem(_Item):
     """A suite's threshold on the whole suite's pass rate (fails closed on missing data)."""
-
-    @property
-    def suite_file(self) -> SuiteFile:
-        assert isinstance(self.parent, SuiteFile)
-        return self.parent
 
     def runtest(self) -> None:
         suite = self.suite_file.suite
@@ -207,13 +216,37 @@ class ThresholdItem(pytest.Item):
                 f"{value} < {suite.thresholds.min_pass_rate} "
                 f"(mean {est.mean:.3f} [{est.ci_low:.3f}, {est.ci_high:.3f}] over {est.n_cases} cases)")
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, GradeloopFailure):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo))
-
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"{self.suite_file.suite.name}::threshold"
+
+
+class GateItem(_Item):
+    """The suite's paired comparison against the baseline run; inconclusive fails, as in the CLI."""
+
+    def runtest(self) -> None:
+        from gradeloop.api import compare
+        from gradeloop.run.results import load_run
+
+        suite = self.suite_file.suite
+        run = _evaluator(self.config).run(self.suite_file, frozenset(c.id for c in suite.cases))
+        opt = self.config.getoption
+        base = load_run(str(opt("gradeloop_baseline")), opt("gradeloop_store"))
+        own = [c for c in base.get("cases", ()) if c.get("suite") == suite.name]
+        if not own:
+            raise GradeloopFailure(f"suite {suite.name}: the baseline run {base.get('run_id')} has none of its "
+                                   "cases: nothing to compare (a gate without data never passes)")
+        base = {**base, "cases": own, "suites": [s for s in base.get("suites", ()) if s.get("name") == suite.name]}
+        mine = run.to_json()
+        mine["cases"] = [c for c in mine["cases"] if c.get("suite") == suite.name]
+        cmp = compare(base, mine, opt("gradeloop_policy"))
+        if not cmp.passed:
+            lines = [f"suite {suite.name}: gate {cmp.verdict} against {base.get('run_id')}"
+                     + (f": {', '.join(cmp.failing)}" if cmp.failing else "")]
+            lines += [f"  {c.kind} {c.scope}: {c.message}" for c in cmp.checks if not c.passed]
+            raise GradeloopFailure("\n".join(lines))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"{self.suite_file.suite.name}::gate"
 
 
 def _excerpt(text: str | None, limit: int = 400) -> str:

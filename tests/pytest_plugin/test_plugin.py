@@ -105,3 +105,25 @@ def test_works_under_xdist(project):
                   "--gradeloop-store", str(project / "s.db"))
     assert out.outcomes == {"greet": "passed", "refund": "passed", "order": "failed", "threshold": "failed"}, out.text
     assert rc == 1
+
+
+def test_gate_items_compare_each_suite_with_a_baseline(project):
+    many = "name: many\ncases:\n" + "".join(
+        f"  - id: m{i}\n    input: hi\n    graders: [{{type: contains, value: hello}}]\n" for i in range(30))
+    (project / "many.yaml").write_text(many)
+    (project / "plugin_app2.py").write_text("def answer(prompt):\n    return 'bye'\n")
+    import json
+
+    import gradeloop
+
+    base = project / "base.json"
+    base.write_text(json.dumps(gradeloop.evaluate("many.yaml", "py:plugin_app:answer",
+                                                  store=str(project / "b.db")).to_json()))
+    rc, out = run(project, "many.yaml", "--gradeloop-target", "py:plugin_app:answer", "--gradeloop-baseline",
+                  str(base), "--gradeloop-store", str(project / "s.db"), "-k", "gate")
+    assert rc == 0 and out.outcomes == {"gate": "passed"}, out.text
+    rc, out = run(project, "many.yaml", "--gradeloop-target", "py:plugin_app2:answer", "--gradeloop-baseline",
+                  str(base), "--gradeloop-store", str(project / "s.db"), "-k", "gate")
+    assert rc == 1 and out.outcomes == {"gate": "failed"}
+    assert "gate fail" in out.text["gate"] and "no_regression" in out.text["gate"]
+    sys.modules.pop("plugin_app2", None)
