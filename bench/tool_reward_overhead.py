@@ -105,8 +105,8 @@ def main(n: int = 20_000, repeats: int = 9) -> None:
                 f"  - id: c{i}\n    input: q{i}\n    graders: [{spec}]\n" for i in range(64)))
             reward = reward_function(graded_cases([load_suite(path)]))
         assert reward(completions=completions, case_id=ids) == bare[name](completions=completions), name
-        g, b = best_pair(lambda: reward(completions=completions, case_id=ids),
-                         lambda: bare[name](completions=completions), n, repeats)
+        g, b = best_pair(lambda r=reward: r(completions=completions, case_id=ids),
+                         lambda f=bare[name]: f(completions=completions), n, repeats)
         print(f"{name:<16} {g * 1e6:10.2f} {b * 1e6:10.2f} {g / b:6.2f}×")
     print("goal: ≤ 1.5× for tool_call")
 

@@ -128,3 +128,15 @@ def test_cli_agent_steps_and_calls_shown_in_reports(project, monkeypatch, capsys
     rows = {r["case_id"]: r for r in map(json.loads, (project / "rows.jsonl").read_text().splitlines())}
     assert [c["name"] for c in rows["lost"]["tool_calls"]] == ["lookup_order", "create_ticket"]
     assert rows["lost"]["trajectory"][0]["role"] == "assistant"
+
+
+def test_replay_steps_belong_to_their_own_sample(project):
+    rows = [
+        {"case_id": "lost", "sample": 1, "output": "other sample"},
+        {"case_id": "lost", "step": 1, "output": "step one of sample 0"},
+        {"case_id": "lost", "sample": 0, "tool_calls": [{"name": "lookup_order", "arguments": {"order_id": "A1"}}]},
+        {"case_id": "bad-order", "output": "not found"},
+    ]
+    (project / "replay.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    lost = {c["id"]: c for c in run(project)["cases"]}["lost"]["samples"][0]
+    assert lost["output"] == "step one of sample 0" and lost["signals"]["agent_steps"] == 2.0

@@ -97,7 +97,8 @@ def _read_schema_type(prop: Mapping[str, Any]) -> tuple[type | None, type | None
         kind = kinds[0] if len(kinds) == 1 else None
     outer = _TYPES.get(kind) if isinstance(kind, str) else None
     items = prop.get("items")
-    inner = _TYPES.get(items.get("type")) if outer is list and isinstance(items, Mapping) else None
+    item_kind = items.get("type") if outer is list and isinstance(items, Mapping) else None
+    inner = _TYPES.get(item_kind) if isinstance(item_kind, str) else None
     return outer, inner
 
 

@@ -66,14 +66,14 @@ class ReplayTarget:
             step = row.get("step")
             if step is not None and (not isinstance(step, int) or isinstance(step, bool) or step < 0):
                 raise InputError("must be a non-negative integer", file=str(self.path), line=lineno, field="step")
-            if step:  # a later agent turn: answered only to requests of that step
-                self._steps[(case_id, sample or 0, step)] = row
-                continue
             sample = row.get("sample")
             if sample is not None and (not isinstance(sample, int) or isinstance(sample, bool)
                                        or not 0 <= sample <= MAX_SAMPLE_INDEX):
                 raise InputError(f"must be an integer from 0 to {MAX_SAMPLE_INDEX:,}", file=str(self.path),
                                  line=lineno, field="sample")
+            if step:  # a later agent turn: answered only to requests of that step (of `sample`, default 0)
+                self._steps[(case_id, sample or 0, step)] = row
+                continue
             logprobs = row.get("logprobs")
             if logprobs is not None and not (isinstance(logprobs, list) and all(
                     isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in logprobs)):

@@ -66,7 +66,7 @@ class AgentTarget:
             await asyncio.gather(*(asyncio.to_thread(self._turn, s, g, step) for s, g in zip(active, turns)))
         for s in samples:
             if s.done is None:  # the step limit came with tool calls still pending
-                last = next((m for m in reversed(s.trajectory) if m["role"] == "assistant"), {})
+                last: dict[str, Any] = next((m for m in reversed(s.trajectory) if m["role"] == "assistant"), {})
                 s.done = self._final(s, str(last.get("content") or ""), limit=True)
         return [s.done for s in samples]  # type: ignore[misc]
 

@@ -98,7 +98,8 @@ def parse_text_calls(text: str) -> tuple[str, tuple[ToolCall, ...]]:
     except ValueError:
         return text, ()
     items = obj if isinstance(obj, list) else [obj]
-    calls = [_call_from_object(o, stripped) for o in items]
-    if not calls or any(c is None for c in calls):
+    found = [_call_from_object(o, stripped) for o in items]
+    calls = [c for c in found if c is not None]
+    if not calls or len(calls) != len(found):
         return text, ()  # JSON, but not calls: an answer that happens to be JSON
-    return "", tuple(c for c in calls if c is not None)
+    return "", tuple(calls)
