@@ -145,3 +145,23 @@ def test_a_call_that_breaks_its_worker_does_not_fail_the_next_one(make_pool, iso
     assert vandal.ok and vandal.result == "removed"
     nxt = pool.call(Source("import os\ndef f():\n    return os.listdir('.')\n"), "f")
     assert nxt.ok and nxt.result == [] and nxt.worker != vandal.worker and pool.started == 2
+
+
+def test_a_forged_reply_on_the_pipe_costs_only_that_call(make_pool):
+    pool = make_pool()
+    forger = Source(
+        "import os, struct\n"
+        "def f():\n"
+        "    for fd in os.listdir('/proc/self/fd'):\n"
+        "        try:\n"
+        "            if os.readlink(f'/proc/self/fd/{fd}').startswith('pipe:'):\n"
+        "                os.write(int(fd), struct.pack('>I', 12) + b'{\"ok\": true}')\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return 'honest'\n")
+    r = pool.call(forger, "f")
+    assert not r.ok and "out of turn" in r.error, r
+    garbled = pool.call(Source(forger.text.replace("12) + b'", "40) + b'")), "f")
+    assert not garbled.ok and "the worker" in garbled.error
+    nxt = pool.call(COUNTER, "bump")
+    assert nxt.ok and nxt.result == 1 and nxt.worker != r.worker

@@ -128,16 +128,16 @@ class WorkerProcess:
             if len(self._buf) >= 4:
                 (n,) = struct.unpack(">I", self._buf[:4])
                 if n > MAX_REPLY:
-                    raise _Dead(f"reply of {n} bytes exceeds the {MAX_REPLY >> 20} MB limit")
+                    raise _Dead(f"sent a reply of {n} bytes, over the {MAX_REPLY >> 20} MB limit")
                 if len(self._buf) >= 4 + n:
                     body = bytes(self._buf[4:4 + n])
                     del self._buf[:4 + n]
                     try:
                         frame = json.loads(body.decode("utf-8", "surrogatepass"))
                     except ValueError as exc:
-                        raise _Dead(f"unreadable reply: {exc}") from None
+                        raise _Dead(f"sent an unreadable reply ({exc})") from None
                     if not isinstance(frame, dict):
-                        raise _Dead("unreadable reply")
+                        raise _Dead("sent an unreadable reply")
                     return frame
             left = deadline - time.monotonic()
             if left <= 0 or not poller.poll(left * 1000):
