@@ -2,9 +2,9 @@
 
 Each stratum gets its own clustered Estimate. The gap between two strata is an unpaired
 difference (different cases), with standard error sqrt(se_a^2 + se_b^2) and a MOVER interval
-(Newcombe's square-and-add) built from the two strata's own intervals: Wilson with effective
-sample size for pass/fail data, t for scores. So it stays inside [-1, 1] and behaves at 0/n
-and n/n. The interval of the largest gap is Bonferroni-corrected over the m(m-1)/2 pairs.
+(Newcombe's square-and-add) built from the two strata's score intervals (`estimate.interval`:
+Wilson-type on the effective sample size, t quantile for scores). So it stays inside [-1, 1]
+and behaves at 0/n and n/n. The interval of the largest gap is Bonferroni-corrected over the m(m-1)/2 pairs.
 Each pair's p-value is Fisher's exact test when both strata are pass/fail with one sample per
 case (valid at any n, where inverting a score interval would be liberal at small n);
 otherwise it inverts the MOVER interval (the smallest alpha at which it excludes 0). The

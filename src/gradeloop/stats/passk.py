@@ -2,8 +2,9 @@
 
 Both are unbiased estimators from n samples of which c passed (Chen et al. 2021 for pass@k;
 tau-bench's pass^k), computed as products so large n never overflows a binomial
-coefficient. The overall estimate averages the per-case values and applies the CLT over
-cases, as `estimate` does.
+coefficient. The overall estimate averages the per-case values; its interval is `estimate`'s
+for case means (pass/fail when every per-case value is 0 or 1, else the score interval with the
+tail guard: per-case pass^k is skewed, and a symmetric t-interval covered 0.70 at 20 cases).
 """
 from __future__ import annotations
 
