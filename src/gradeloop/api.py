@@ -152,10 +152,17 @@ def execute(suites: Sequence[Suite], target: Target, store: Store, config: RunCo
     if hook:
         setattr(target, "on_generated", progress.sample if progress else None)  # noqa: B010 (optional hook)
     try:
-        return engine.run()
+        outcome = engine.run()
     finally:
         if hook:
             setattr(target, "on_generated", None)  # noqa: B010
+    target_warnings = getattr(target, "warnings", None)  # what the target noticed (e.g. logprobs not returned)
+    for message in target_warnings() if callable(target_warnings) else []:
+        if on_warning is not None:
+            on_warning(message)
+        else:
+            warnings.warn(message, GradeloopWarning, stacklevel=5)
+    return outcome
 
 
 class _SampleProgress:

@@ -54,7 +54,7 @@ def test_spec_with_url_and_options():
     kw = parse_spec("openai:qwen-7b@http://127.0.0.1:8000/v1;concurrency=64;timeout=2.5;logprobs=true;max_tokens=9")
     assert kw["model"] == "qwen-7b" and kw["base_url"] == "http://127.0.0.1:8000/v1"
     assert kw["concurrency"] == 64 and kw["timeout"] == 2.5 and kw["logprobs"] is True
-    assert kw["params"] == SamplingParams(max_tokens=9)
+    assert kw["spec_params"] == {"max_tokens": 9}
 
 
 def test_spec_model_may_contain_at_and_url_defaults_from_env(monkeypatch):

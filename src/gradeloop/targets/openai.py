@@ -6,14 +6,17 @@ BASE_URL must start with http:// or https:// (so a model name may itself contain
 env OPENAI_BASE_URL, then https://api.openai.com/v1. Options: concurrency, timeout (s per attempt),
 max_attempts, retry_budget, backoff (s), max_retry_after (s), logprobs (true|false), key_env (the
 env var holding the key, default OPENAI_API_KEY), max_response_bytes (default 8 MiB: a longer body,
-declared or streamed, is that sample's target error), temperature, top_p, max_tokens (defaults for
-`complete()`). The key is read from the environment per batch; it is never stored, hashed or
+declared or streamed, is that sample's target error), deadline (s: after this long from the first
+request, samples not yet sent fail at once as "not sent: deadline"), temperature, top_p, max_tokens.
+Sampling options written in the spec are applied to every request of this target (they win over the
+run's settings, and enter the fingerprint, hence the cache key); `logprobs=true` asks for
+`logprobs` with `top_logprobs: 1` (llama.cpp answers none without it) and is part of the cache key. The key is read from the environment per batch; it is never stored, hashed or
 printed, and error messages are redacted. A BASE_URL may carry a query (`?api-version=...`, Azure):
 the request path is joined before it. Userinfo and secret-looking query parameters in BASE_URL
 (`user:pw@`, `api-key=`, `sig=`, ...) are sent, but stored and printed as `***` (`targets.redact`).
 
 Failures are data. Retried, with full-jitter backoff or the server's Retry-After: 408/409/425/429
-and 5xx, connection errors, timeouts, and an invalid-JSON body (once: a truncated proxy reply
+and 5xx except 501/505 (not implemented / not supported: permanent), connection errors, timeouts, and an invalid-JSON body (once: a truncated proxy reply
 is transient). Recorded at once: other 4xx, empty choices, missing content.
 """
 from __future__ import annotations
@@ -27,7 +30,8 @@ import os
 import re
 import time
 import urllib.request
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 import httpx
@@ -42,7 +46,10 @@ from gradeloop.tools.calls import ToolCall, parse_arguments
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _INT_OPTIONS = {"concurrency": 1, "max_attempts": 1, "retry_budget": 0, "max_tokens": 1, "max_response_bytes": 1024}
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024  # far past any chat completion; stops a runaway or hostile body
-_FLOAT_OPTIONS = {"timeout": 0.001, "backoff": 0.0, "max_retry_after": 0.0, "temperature": 0.0, "top_p": 0.0}
+_FLOAT_OPTIONS = {"timeout": 0.001, "backoff": 0.0, "max_retry_after": 0.0, "temperature": 0.0, "top_p": 0.0,
+                  "deadline": 0.001}
+_SAMPLING = ("temperature", "top_p", "max_tokens")
+PERMANENT_5XX = frozenset({501, 505})  # not implemented / version not supported: retrying cannot help
 OPTIONS = tuple(sorted({*_INT_OPTIONS, *_FLOAT_OPTIONS, "logprobs", "key_env"}))
 _KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9*_\-]{2})[A-Za-z0-9*_\-]{4,}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -131,10 +138,10 @@ def parse_spec(spec: str) -> dict[str, Any]:
         if not eq or name not in OPTIONS:
             raise InputError(f"unknown option {redact_spec(option)!r} in {shown!r}; known: {', '.join(OPTIONS)}",
                              field=f"target.{name}")
-        target = params if name in ("temperature", "top_p", "max_tokens") else kwargs
+        target = params if name in _SAMPLING else kwargs
         target[name] = _convert(name, value, shown)
     if params:
-        kwargs["params"] = SamplingParams(**params)
+        kwargs["spec_params"] = params
     return kwargs
 
 
@@ -182,7 +189,8 @@ class OpenAITarget:
                  concurrency: int = 16, timeout: float = 60.0, max_attempts: int = 4,
                  retry_budget: int = 100, backoff: float = 0.5, max_retry_after: float = 60.0,
                  logprobs: bool = False, params: SamplingParams | None = None,
-                 spec: str | None = None, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
+                 spec: str | None = None, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+                 spec_params: Mapping[str, Any] | None = None, deadline: float | None = None) -> None:
         self.model = model
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         _check_url(self.base_url, spec or self.base_url)
@@ -192,7 +200,12 @@ class OpenAITarget:
         self.policy = RetryPolicy(max_attempts=max_attempts, backoff=backoff, max_retry_after=max_retry_after)
         self.budget = RetryBudget(retries=retry_budget)
         self.logprobs = logprobs
-        self.params = params or SamplingParams()
+        # sampling options the spec names: applied to every request, whatever the run asks
+        self.spec_params = dict(spec_params or {})
+        self.params = self._applied(params or SamplingParams())
+        self.deadline = deadline
+        self._started: float | None = None
+        self._seen = _OutputWatch()
         self.max_response_bytes = max_response_bytes
         self.spec = redact_spec(spec or f"openai:{model}@{self.base_url}")  # stored and printed: no secrets
         self._url = endpoint_url(self.base_url, "chat/completions")
@@ -201,7 +214,7 @@ class OpenAITarget:
 
     @classmethod
     def from_spec(cls, spec: str, params: SamplingParams | None = None) -> "OpenAITarget":
-        """Build from `openai:MODEL[@BASE_URL][;option=value]...`; `params` wins over spec sampling options."""
+        """Build from `openai:MODEL[@BASE_URL][;option=value]...`; sampling options in the spec win over `params`."""
         kwargs = parse_spec(spec)
         if params is not None:
             kwargs["params"] = params
@@ -226,8 +239,13 @@ class OpenAITarget:
         The endpoint is hashed whole (userinfo and query included), so two passwords or two
         `api-key=` values are two fingerprints, and neither is readable from the hash's 64 bits.
         """
-        blob = json.dumps({"kind": "openai", "model": self.model, "base_url": self.base_url,
-                           "params": self.params.as_dict()}, sort_keys=True)
+        parts: dict[str, Any] = {"kind": "openai", "model": self.model, "base_url": self.base_url,
+                                 "params": self.params.as_dict()}
+        if self.logprobs:  # a run that asked for logprobs must not be served a cached one without them
+            parts["logprobs"] = True
+        if self.spec_params:
+            parts["spec_params"] = self.spec_params
+        blob = json.dumps(parts, sort_keys=True)
         return "openai-" + hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     async def generate(self, requests: Sequence[Request]) -> list[Generation]:
@@ -256,6 +274,13 @@ class OpenAITarget:
 
         await asyncio.gather(*(worker() for _ in range(min(len(requests), max(1, state.concurrency)))))
         return results
+
+    def _applied(self, params: SamplingParams) -> SamplingParams:
+        return replace(params, **self.spec_params) if self.spec_params else params
+
+    def warnings(self) -> list[str]:
+        """What the run should hear about this endpoint: asked-for logprobs missing, identical samples."""
+        return self._seen.warnings(self.spec)
 
     async def aclose(self) -> None:
         """Close the client of the running loop (others close with their loop or `close()`)."""
@@ -311,6 +336,17 @@ class OpenAITarget:
 
     async def _one(self, state: _LoopState, req: Request, headers: list[tuple[bytes, bytes]],
                    key: str | None, start: float) -> Generation:
+        if self._started is None:
+            self._started = start
+        if self.deadline is not None and start - self._started > self.deadline:
+            return Generation(output=None, latency_s=0.0,
+                              error=f"not sent: deadline of {self.deadline:g}s for this endpoint passed")
+        generation = await self._send(state, req, headers, key, start)
+        self._seen.note(req, generation, self.logprobs)
+        return generation
+
+    async def _send(self, state: _LoopState, req: Request, headers: list[tuple[bytes, bytes]],
+                    key: str | None, start: float) -> Generation:
         if not self.budget.admit():
             return Generation(output=None, latency_s=time.perf_counter() - start,
                               error=f"not sent: endpoint failing and retry budget spent "
@@ -338,7 +374,7 @@ class OpenAITarget:
 
     def body(self, req: Request) -> dict[str, Any]:
         """The JSON body for one request: messages, sampling parameters, seed, logprobs if asked."""
-        p = req.params
+        p = self._applied(req.params)
         messages = ([{"role": "user", "content": req.input}] if isinstance(req.input, str)
                     else [_wire_message(m) for m in req.input])
         body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": p.temperature,
@@ -347,8 +383,9 @@ class OpenAITarget:
             body["stop"] = list(p.stop)
         if req.seed is not None:
             body["seed"] = req.seed
-        if self.logprobs:
+        if self.logprobs:  # top_logprobs too: llama.cpp's server returns none without it
             body["logprobs"] = True
+            body["top_logprobs"] = 1
         if req.tools:
             body["tools"] = [dict(t) for t in req.tools]
             if req.tool_choice is not None:
@@ -370,8 +407,13 @@ class OpenAITarget:
                             note=_redact(str(exc), key))
         if not 200 <= resp.status < 300:
             code = resp.status
-            return _Failure(f"http {code}", retryable=code in RETRYABLE_STATUS or code >= 500,
-                            retry_after=parse_retry_after(resp.header_map()), note=_error_note(resp.content, key))
+            note = _error_note(resp.content, key)
+            if code == 404 and not re.search(r"/v\d[^/]*$", httpx.URL(self.base_url).path.rstrip("/")):
+                note = (f"{note} " if note else "") + "(hint: the base URL has no /v1; OpenAI-compatible servers " \
+                    "serve /v1/chat/completions)"
+            retryable = code in RETRYABLE_STATUS or (code >= 500 and code not in PERMANENT_5XX)
+            return _Failure(f"http {code}", retryable=retryable, retry_after=parse_retry_after(resp.header_map()),
+                            note=note)
         try:
             data = json.loads(resp.content)
         except ValueError:
@@ -408,6 +450,43 @@ def parse_completion(data: Any, key: str | None = None) -> Generation | _Failure
               if isinstance(v := usage_raw.get(k), int)} if isinstance(usage_raw, dict) else None)
     return Generation(output=content, usage=usage or None, logprobs=_logprobs(choice.get("logprobs")),
                       tool_calls=calls)
+
+
+@dataclass
+class _OutputWatch:
+    """Counts what a server silently did not do: logprobs asked for but absent; sampling at
+    temperature > 0 that gave every case identical samples (a server whose generation config
+    turns sampling off, as `transformers serve` does)."""
+
+    answered: int = 0
+    without_logprobs: int = 0
+    # case id -> (samples at temperature > 0, distinct outputs among them), for the first 10,000 cases
+    hot: dict[str, tuple[int, set[int]]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def note(self, req: Request, gen: Generation, logprobs: bool) -> None:
+        if gen.output is None:
+            return
+        with self.lock:
+            self.answered += 1
+            self.without_logprobs += logprobs and not gen.logprobs
+            if req.params.temperature > 0 and (req.case_id in self.hot or len(self.hot) < 10_000):
+                count, outputs = self.hot.get(req.case_id, (0, set()))
+                outputs.add(hash(gen.output))
+                self.hot[req.case_id] = (count + 1, outputs)
+
+    def warnings(self, spec: str) -> list[str]:
+        out = []
+        with self.lock:
+            if self.without_logprobs:
+                out.append(f"{spec}: logprobs were asked for, but {self.without_logprobs} of {self.answered} "
+                           "answers came without them (the server ignores the field?): logprob signals are empty")
+            repeated = [len(outputs) for count, outputs in self.hot.values() if count >= 2]
+            if len(repeated) >= 2 and all(n == 1 for n in repeated):
+                out.append(f"{spec}: at temperature > 0 every case's samples are identical ({len(repeated)} cases) — "
+                           "the server may not be sampling (its generation config?): pass@k and flakiness mean "
+                           "nothing here")
+        return out
 
 
 def _tool_calls(value: Any) -> tuple[ToolCall, ...] | _Failure:
