@@ -9,7 +9,9 @@ configuration, to the gradeloop.yaml target of that name if there is one, else t
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from gradeloop.errors import InputError
 from gradeloop.graders.base import JudgeFn
@@ -24,22 +26,24 @@ def is_target_spec(value: str) -> bool:
     return bool(sep and rest and scheme in SCHEMES)
 
 
-def judge_spec_for(model: str, default: str | None = None, project: object | None = None) -> str:
+_UNSET = object()
+
+
+def judge_spec_for(model: str, default: str | None = None, project: object | None = _UNSET) -> str:
     """The target spec that judges for a grader's `model`.
 
-    A spec is itself; a project target's name is its spec; any other name (an OpenAI model name)
-    is the judge `default`, else the project's `judge:`. InputError when none is configured.
+    A spec is itself; a project target's name is its spec; any other name (an OpenAI model name,
+    or `default`) is the judge `default`, else the project's `judge:`. InputError when none is set.
+    `project`: a loaded Project, None for none, or (unset) the one found from the current folder.
     """
     if is_target_spec(model):
         return model
-    from gradeloop.project import load_project
-
-    proj = project if project is not None else load_project()
+    proj: Any = current_project() if project is _UNSET else project
     if proj is not None:
-        proj.load_env()  # type: ignore[attr-defined]
-        if model in proj.config.targets:  # type: ignore[attr-defined]
-            return proj.target_spec(model)  # type: ignore[attr-defined]
-    judge = default if default is not None else (proj.judge_spec if proj is not None else None)  # type: ignore[attr-defined]
+        proj.load_env()
+        if model in proj.config.targets:
+            return proj.target_spec(model)
+    judge = default if default is not None else (proj.judge_spec if proj is not None else None)
     if judge is None and model == "default":
         raise InputError("the grader asks for the default judge, but none is set (`judge:` in gradeloop.yaml, "
                          "--judge, or evaluate(judge=...))", field="model")
@@ -47,7 +51,27 @@ def judge_spec_for(model: str, default: str | None = None, project: object | Non
         raise InputError(f"{model!r} is a model name, not a target spec: set the project's judge (`judge:` in "
                          "gradeloop.yaml, --judge, or evaluate(judge=...)) or name a gradeloop.yaml target "
                          f"{model!r}, or write a spec such as openai:{model}@http://host/v1", field="model")
-    return judge if is_target_spec(judge) or proj is None else proj.target_spec(judge)  # type: ignore[attr-defined]
+    return judge if is_target_spec(judge) or proj is None else proj.target_spec(judge)
+
+
+_PROJECTS: dict[tuple[str, int, int], Any] = {}
+
+
+def current_project() -> Any:
+    """The project found from the current folder (or $GRADELOOP_PROJECT), re-read only when its file changes."""
+    from gradeloop.project import find_project, load_project
+
+    path = find_project()
+    if path is None:
+        return None
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    hit = _PROJECTS.get(key)
+    if hit is None:
+        if len(_PROJECTS) > 16:
+            _PROJECTS.clear()
+        hit = _PROJECTS[key] = load_project(path)
+    return hit
 
 
 @lru_cache(maxsize=16)
@@ -56,6 +80,23 @@ def _judge_for_spec(spec: str) -> JudgeFn:
     return as_judge(load_target(spec, params=params), params)
 
 
+@dataclass(frozen=True)
+class _ProjectJudge:
+    """A judge named by model name: the project's judge for it, looked up when called.
+
+    Grader builders cache judges by (factory, model); resolving at call time keeps a cached
+    "default" or "o4-mini" judge following the project it runs in, not the first one seen.
+    """
+
+    model: str
+
+    def __call__(self, prompt: str) -> str:
+        return _judge_for_spec(judge_spec_for(self.model))(prompt)
+
+
 def judge_factory(spec: str) -> JudgeFn:
-    """A thread-safe judge for the target `spec` (or model name, see above): greedy settings, one event loop."""
-    return _judge_for_spec(judge_spec_for(spec))
+    """A thread-safe judge for the target `spec` (or a model name, see above): greedy settings, one event loop."""
+    if is_target_spec(spec):
+        return _judge_for_spec(spec)
+    judge_spec_for(spec)  # fail now, with one clear line, when no judge is configured for it
+    return _ProjectJudge(spec)
