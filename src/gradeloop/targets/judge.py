@@ -40,7 +40,6 @@ def judge_spec_for(model: str, default: str | None = None, project: object | Non
         return model
     proj: Any = current_project() if project is _UNSET else project
     if proj is not None:
-        proj.load_env()
         if model in proj.config.targets:
             return proj.target_spec(model)
     judge = default if default is not None else (proj.judge_spec if proj is not None else None)
@@ -71,6 +70,8 @@ def current_project() -> Any:
         if len(_PROJECTS) > 16:
             _PROJECTS.clear()
         hit = _PROJECTS[key] = load_project(path)
+        if hit is not None:
+            hit.load_env()  # keys named by the project's targets (key_env) come from its env_file
     return hit
 
 
