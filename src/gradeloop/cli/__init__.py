@@ -21,11 +21,18 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 _COMMAND_MODULES: tuple[str, ...] = ("eval", "graders", "gate", "report", "tune", "probes", "calibrate", "monitor", "data", "contam", "synth", "init", "project", "importers")
 
 
+_REGISTERED: list[bool] = []
+
+
 def _register_all() -> None:
+    """Register every command once per process (main() may be called many times: tests, the fuzzer)."""
     import importlib
 
+    if _REGISTERED:
+        return
     for name in _COMMAND_MODULES:
         importlib.import_module(f"gradeloop.cli.{name}").register(app)
+    _REGISTERED.append(True)
 
 
 def main(argv: list[str] | None = None) -> int:

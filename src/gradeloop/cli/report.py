@@ -17,13 +17,13 @@ def load_document(ref: str, store: Optional[Path]) -> dict:
     if path.is_file():
         from gradeloop import safejson
         from gradeloop.files import read_input_bytes
-        from gradeloop.run.schema import RUN_SCHEMA, validate_run
+        from gradeloop.run.schema import validate_document
         from gradeloop.suite.text import decode_utf8
 
         doc = safejson.loads(decode_utf8(read_input_bytes(path, what="JSON document"), ref), ref)
         if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith("gradeloop."):
             raise InputError("not a gradeloop document (no gradeloop schema)", file=ref, field="schema")
-        return validate_run(doc, ref) if doc.get("schema") == RUN_SCHEMA else doc
+        return validate_document(doc, ref)
     from gradeloop.run.results import load_run
 
     return load_run(ref, store)

@@ -91,7 +91,8 @@ def _logprob_signals(logprobs: list[float] | None) -> dict[str, float]:
     if not logprobs:
         return {}
     mean = sum(logprobs) / len(logprobs)
-    return {"logprob_mean": mean, "logprob_min": min(logprobs), "p_mean": math.exp(mean)}
+    # A log-probability is at most 0; a server (or a replay file) sending more must not overflow exp().
+    return {"logprob_mean": mean, "logprob_min": min(logprobs), "p_mean": math.exp(min(mean, 0.0))}
 
 
 def _grade(case: Case, graders: Sequence[Grader], output: str) -> tuple[list[Grade], bool | None, float | None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gradeloop import safejson
 from gradeloop.errors import InputError
@@ -31,12 +31,18 @@ class _Model(BaseModel):
 
 
 class Estimate(_Model):
-    mean: Optional[float] = None
-    stderr: Optional[float] = None
-    ci_low: Optional[float] = None
-    ci_high: Optional[float] = None
+    mean: Optional[float]
+    stderr: Optional[float]
+    ci_low: Optional[float]
+    ci_high: Optional[float]
     n_cases: int = Field(ge=0)
-    n_samples: int = Field(0, ge=0)
+    n_samples: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _numbers_when_measured(self) -> "Estimate":
+        if self.n_cases > 0 and None in (self.mean, self.ci_low, self.ci_high):
+            raise ValueError("an estimate over cases needs numbers for mean, ci_low and ci_high")
+        return self
 
 
 class Errors(_Model):
@@ -75,8 +81,8 @@ class Target(_Model):
 
 class Grade(_Model):
     grader: str
-    score: Optional[float] = None
-    passed: Optional[bool] = None
+    score: Optional[float]
+    passed: Optional[bool]
     reason: Optional[str] = None
     error: Optional[str] = None
 
@@ -117,6 +123,10 @@ class Slice(_Model):
     score: Estimate
 
 
+class GraderEntry(_Model):
+    pass_rate: Estimate
+
+
 class RunDocument(_Model):
     schema_: Literal["gradeloop.run/v1"] = Field(alias="schema")
     run_id: str
@@ -127,7 +137,106 @@ class RunDocument(_Model):
     config: dict[str, Any]
     metrics: Metrics
     slices: dict[str, Slice]
+    graders: Optional[dict[str, GraderEntry]] = None
     cases: list[Case]
+
+
+COMPARE_SCHEMA = "gradeloop.compare/v1"
+TUNE_SCHEMA = "gradeloop.tune/v1"
+
+
+class RunRef(_Model):
+    run_id: str
+    target: Optional[Target] = None
+
+
+class Difference(_Model):
+    n_cases: int = Field(ge=0)
+    baseline: Optional[Estimate] = None
+    candidate: Optional[Estimate] = None
+    diff: Optional[Estimate] = None
+    p_value_adjusted: Optional[float] = None
+    mde: Optional[float] = None
+    verdict: str
+
+
+class Check(_Model):
+    kind: str
+    scope: str
+    passed: bool
+    message: str
+
+
+class CompareDocument(_Model):
+    schema_: Literal["gradeloop.compare/v1"] = Field(alias="schema")
+    baseline: RunRef
+    candidate: RunRef
+    shared_cases: int = Field(ge=0)
+    overall: Difference
+    slices: dict[str, Difference]
+    graders: dict[str, Difference] = Field(default_factory=dict)
+    checks: list[Check]
+    verdict: str
+    failing: list[str]
+    only_in_baseline: list[str] = Field(default_factory=list)
+    only_in_candidate: list[str] = Field(default_factory=list)
+
+
+class WallTime(_Model):
+    train: float
+    eval: float
+
+
+class Iteration(_Model):
+    iteration: int
+    strategy: str
+    steps: int
+    wall_time_s: WallTime
+    kept: bool
+    focus: Optional[Estimate] = None
+    holdout: Optional[Estimate] = None
+    guard: Optional[dict[str, Optional[Estimate]]] = None
+    train_reward: Optional[list[float]] = None
+    reasons: list[str] = Field(default_factory=list)
+
+
+class Final(_Model):
+    holdout_improvement: Optional[Estimate] = None
+
+
+class TuneDocument(_Model):
+    schema_: Literal["gradeloop.tune/v1"] = Field(alias="schema")
+    tune_id: str
+    strategy: str
+    base: Target
+    stopped_because: str
+    baseline: dict[str, Any]
+    iterations: list[Iteration]
+    final: Final
+
+
+_MODELS: dict[str, type[_Model]] = {RUN_SCHEMA: RunDocument, COMPARE_SCHEMA: CompareDocument,
+                                    TUNE_SCHEMA: TuneDocument}
+
+
+def validate_document(data: Any, file: str) -> dict[str, Any]:
+    """A run, compare or tune document checked against its schema (reports read any of them)."""
+    schema = data.get("schema") if isinstance(data, dict) else None
+    if schema == RUN_SCHEMA or schema not in _MODELS:
+        return validate_run(data, file)
+    _validate(_MODELS[schema], data, file, schema.split(".")[1].split("/")[0])
+    return data
+
+
+def _validate(model: type[_Model], data: dict, file: str, kind: str) -> None:
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and (
+            p.startswith("function-") or p in ("str", "list[Message]", "int", "float", "bool", "none"))))
+        msg = "missing" if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
+        raise InputError(f"not a valid {kind} file: {msg}", file=file, field=_field(loc) or None) from None
 
 
 def _field(loc: tuple) -> str:
@@ -143,16 +252,7 @@ def validate_run(data: Any, file: str) -> dict[str, Any]:
         raise InputError(f"not a run file: expected a JSON object (schema {RUN_SCHEMA})", file=file)
     if data.get("schema") != RUN_SCHEMA:
         raise InputError(f"not a run file (schema must be {RUN_SCHEMA})", file=file, field="schema")
-    try:
-        RunDocument.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and (
-            p.startswith("function-") or p in ("str", "list[Message]", "int", "float", "bool", "none"))))
-        msg = err["msg"]
-        if err["type"] == "missing":
-            msg = "missing"
-        raise InputError(f"not a valid run file: {msg}", file=file, field=_field(loc) or None) from None
+    _validate(RunDocument, data, file, "run")
     data["target"]["spec"] = redact_spec(data["target"]["spec"])  # files written before redaction existed
     return data
 
