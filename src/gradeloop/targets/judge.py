@@ -41,7 +41,7 @@ def judge_spec_for(model: str, default: str | None = None, project: object | Non
     proj: Any = current_project() if project is _UNSET else project
     if proj is not None:
         if model in proj.config.targets:
-            return proj.target_spec(model)
+            return _importable(proj, proj.target_spec(model))
     judge = default if default is not None else (proj.judge_spec if proj is not None else None)
     if judge is None and model == "default":
         raise InputError("the grader asks for the default judge, but none is set (`judge:` in gradeloop.yaml, "
@@ -50,7 +50,16 @@ def judge_spec_for(model: str, default: str | None = None, project: object | Non
         raise InputError(f"{model!r} is a model name, not a target spec: set the project's judge (`judge:` in "
                          "gradeloop.yaml, --judge, or evaluate(judge=...)) or name a gradeloop.yaml target "
                          f"{model!r}, or write a spec such as openai:{model}@http://host/v1", field="model")
-    return judge if is_target_spec(judge) or proj is None else proj.target_spec(judge)
+    return judge if is_target_spec(judge) or proj is None else _importable(proj, proj.target_spec(judge))
+
+
+def _importable(project: Any, spec: str) -> str:
+    """A project's py: target imports from the project folder, wherever gradeloop runs (as resolve_target)."""
+    import sys
+
+    if spec.startswith("py:") and str(project.root) not in sys.path:
+        sys.path.insert(0, str(project.root))
+    return spec
 
 
 _PROJECTS: dict[tuple[str, int, int], Any] = {}
