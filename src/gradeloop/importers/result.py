@@ -56,13 +56,15 @@ class Issues:
     """Collects issues while an importer walks its source."""
 
     items: list[ImportIssue] = field(default_factory=list)
+    _seen: set[ImportIssue] = field(default_factory=set)
 
     def error(self, message: str, file: str | None = None, line: int | None = None, test: str | None = None) -> None:
         self.items.append(ImportIssue("error", message, file, line, test))
 
     def warn(self, message: str, file: str | None = None, line: int | None = None, test: str | None = None) -> None:
         issue = ImportIssue("warning", message, file, line, test)
-        if issue not in self.items:  # the same approximation met twice in one test is said once
+        if issue not in self._seen:  # the same approximation met twice in one test is said once
+            self._seen.add(issue)
             self.items.append(issue)
 
 
