@@ -56,3 +56,15 @@ def test_several_target_letters_use_the_multiple_answer_prompt(tmp_path):
     assert "multiple answers may be correct" in even.input
     assert verdict(suite, even, "ANSWER: A and C") is True and verdict(suite, even, "ANSWER: A") is False
     assert "beyond the 2 choices" in str(result.errors[0]) and str(result.errors[0]).startswith(f"{data}:2:")
+
+
+def test_cli_refuses_a_bad_split_before_writing(tmp_path, capsys):
+    from gradeloop.cli import main
+
+    out = tmp_path / "s.yaml"
+    assert main(["import", "inspect", str(DATA / "samples.jsonl"), "--out", str(out), "--split", "later"]) == 2
+    assert "--split: must be one of dev" in capsys.readouterr().err and not out.exists()
+    assert main(["import", "inspect", str(DATA / "samples.jsonl"), "--out", str(out), "--split", "holdout"]) == 0
+    from gradeloop.suite import load_suite
+
+    assert load_suite(out).split == "holdout"

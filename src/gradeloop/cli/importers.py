@@ -26,6 +26,13 @@ NAME_OPT = typer.Option(None, "--name", help="Suite name (default: from the sour
 SPLIT_OPT = typer.Option("dev", "--split", help="dev | holdout | canary | train")
 
 
+def _check_split(split: str) -> None:
+    from gradeloop.suite.model import SPLITS
+
+    if split not in SPLITS:
+        raise InputError(f"must be one of {', '.join(SPLITS)}, got {split!r}", field="--split")
+
+
 def _finish(result: "ImportResult", out: Path, partial: bool) -> int:
     """List issues, write (unless unmappable checks and no --partial), load back, say what was written."""
     from gradeloop.importers.result import check_graders, write_suite
@@ -45,7 +52,7 @@ def _finish(result: "ImportResult", out: Path, partial: bool) -> int:
     return 0
 
 
-def _write_jsonl(rows: list[dict], path: Path) -> None:
+def _write_jsonl(rows: list[dict[str, object]], path: Path) -> None:
     from gradeloop.files import atomic_write_text
 
     atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
@@ -65,6 +72,7 @@ def register(app: typer.Typer) -> None:
         split: str = SPLIT_OPT,
     ) -> None:
         """Prompts x tests become cases (prompt rendered with the vars); assertions become graders."""
+        _check_split(split)
         from gradeloop.importers.promptfoo import import_promptfoo
 
         raise typer.Exit(_finish(import_promptfoo(config, judge=judge, name=name, split=split), out, partial))
@@ -86,6 +94,7 @@ def register(app: typer.Typer) -> None:
         split: str = SPLIT_OPT,
     ) -> None:
         """An Evals API eval (testing_criteria run as-is) and its data, or legacy {input, ideal} samples."""
+        _check_split(split)
         from gradeloop.importers.openai_evals import import_legacy_jsonl, import_openai_eval, looks_legacy
 
         if looks_legacy(source):
@@ -115,6 +124,7 @@ def register(app: typer.Typer) -> None:
         split: str = SPLIT_OPT,
     ) -> None:
         """Samples (input, target, choices, id, metadata) become cases graded as the Inspect scorer would."""
+        _check_split(split)
         from gradeloop.importers.inspect_dataset import import_inspect_dataset
 
         if scorer is not None and scorer not in ("match", "includes", "exact", "choice"):
@@ -145,6 +155,7 @@ def register(app: typer.Typer) -> None:
         split: str = SPLIT_OPT,
     ) -> None:
         """Seed examples become cases for evaluation and, with --train-out, registered training data."""
+        _check_split(split)
         from gradeloop.importers.instructlab import import_instructlab
 
         result = import_instructlab(qna, judge=judge, name=name, split=split)
