@@ -141,3 +141,17 @@ def test_csv_cells_parse_as_promptfoo_reads_them(cell, expected):
     from gradeloop.importers.promptfoo import csv_assertion
 
     assert csv_assertion(cell) == expected
+
+
+def test_llm_rubric_needs_a_judge_and_becomes_an_llm_judge(tmp_path):
+    cfg = tmp_path / "promptfooconfig.yaml"
+    cfg.write_text("prompts: ['{{q}}']\ntests:\n  - description: polite\n    vars: {q: hi}\n    assert:\n"
+                   "      - type: llm-rubric\n        value: is polite\n      - type: not-llm-rubric\n"
+                   "        value: is rude\n        provider: openai:chat:gpt-4o-mini\n")
+    without = import_promptfoo(cfg)
+    assert len(without.errors) == 1 and "--judge" in without.errors[0].message  # the second names its provider
+    judged = import_promptfoo(cfg, judge="openai:judge@http://127.0.0.1:9/v1").suite.cases[0]
+    first, second = judged.graders
+    assert first.type == "llm_judge" and first.params["model"] == "openai:judge@http://127.0.0.1:9/v1"
+    assert second.type == "multi" and second.params["graders"]["a"]["model"] == "openai:gpt-4o-mini"  # its own
+    assert without.suite.cases[0].graders[0].params["graders"]["a"]["model"] == "openai:gpt-4o-mini"

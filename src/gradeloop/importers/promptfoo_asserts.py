@@ -273,7 +273,8 @@ def map_assertion(assertion: Mapping[str, Any], ctx: MapContext) -> Spec:
             raise Unmappable(f"`{kind}` uses promptfoo's own judge prompt; rewrite it as llm-rubric")
         if not isinstance(value, str) or not value.strip():
             raise Unmappable("`llm-rubric` needs a rubric string")
-        model = ctx.judge or _judge_from_provider(assertion.get("provider"))
+        # the assertion's own OpenAI provider wins, as in promptfoo; --judge stands for the default grader
+        model = _judge_from_provider(assertion.get("provider")) or ctx.judge
         if model is None:
             raise Unmappable("llm-rubric needs a judge model: pass --judge SPEC (promptfoo's default grader "
                              "is an OpenAI model; gradeloop asks for one explicitly)")
