@@ -155,3 +155,12 @@ def test_llm_rubric_needs_a_judge_and_becomes_an_llm_judge(tmp_path):
     assert first.type == "llm_judge" and first.params["model"] == "openai:judge@http://127.0.0.1:9/v1"
     assert second.type == "multi" and second.params["graders"]["a"]["model"] == "openai:gpt-4o-mini"  # its own
     assert without.suite.cases[0].graders[0].params["graders"]["a"]["model"] == "openai:gpt-4o-mini"
+
+
+def test_default_grader_provider_of_the_config_is_the_judge_unless_judge_is_given(tmp_path):
+    cfg = tmp_path / "promptfooconfig.yaml"
+    cfg.write_text("prompts: ['{{q}}']\ndefaultTest:\n  options:\n    provider: openai:chat:gpt-4.1-mini\n"
+                   "tests:\n  - vars: {q: hi}\n    assert:\n      - type: llm-rubric\n        value: is polite\n")
+    assert import_promptfoo(cfg).suite.cases[0].graders[0].params["model"] == "openai:gpt-4.1-mini"
+    assert import_promptfoo(cfg, judge="openai:local@http://127.0.0.1:9/v1").suite.cases[0].graders[0].params[
+        "model"] == "openai:local@http://127.0.0.1:9/v1"

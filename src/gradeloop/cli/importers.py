@@ -66,7 +66,9 @@ def register(app: typer.Typer) -> None:
     def promptfoo_cmd(
         config: Path = typer.Argument(..., help="promptfoo config (promptfooconfig.yaml / .json)"),
         out: Path = OUT_OPT,
-        judge: Optional[str] = typer.Option(None, "--judge", help="Judge target spec for llm-rubric assertions"),
+        judge: Optional[str] = typer.Option(None, "--judge", help="Judge target spec for llm-rubric assertions "
+                                            "(default: the config's OpenAI grader provider; an assertion's own "
+                                            "provider still wins)"),
         partial: bool = PARTIAL_OPT,
         name: Optional[str] = NAME_OPT,
         split: str = SPLIT_OPT,

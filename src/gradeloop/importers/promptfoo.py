@@ -20,7 +20,7 @@ import yaml
 from gradeloop.errors import InputError
 from gradeloop.importers.nunjucks import Unsupported as TemplateUnsupported
 from gradeloop.importers.nunjucks import has_template, js_str, render
-from gradeloop.importers.promptfoo_asserts import MapContext, Unmappable, map_assertion
+from gradeloop.importers.promptfoo_asserts import MapContext, Unmappable, judge_from_provider, map_assertion
 from gradeloop.importers.result import ImportResult, Issues
 from gradeloop.importers.source import (Located, load_structured, read_csv_records, read_json_records, slug,
                                         unique_ids)
@@ -451,7 +451,8 @@ def import_promptfoo(config: str | Path, *, judge: str | None = None, name: str 
             except (Unmappable, TemplateUnsupported) as exc:
                 issues.error(f"vars: {exc}", file, line, label)
                 continue
-            ctx = MapContext(variables, base, judge, _warner(issues, file, line, label))
+            grader = judge_from_provider(opts.get("provider")) or judge_from_provider(default_options.get("provider"))
+            ctx = MapContext(variables, base, judge or grader, _warner(issues, file, line, label))
             skipped: list[str] = []
             specs = _map_list(asserts, threshold, ctx, issues, label, skipped)
             for p_index, prompt in enumerate(prompts):

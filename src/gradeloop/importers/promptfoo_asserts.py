@@ -274,7 +274,7 @@ def map_assertion(assertion: Mapping[str, Any], ctx: MapContext) -> Spec:
         if not isinstance(value, str) or not value.strip():
             raise Unmappable("`llm-rubric` needs a rubric string")
         # the assertion's own OpenAI provider wins, as in promptfoo; --judge stands for the default grader
-        model = _judge_from_provider(assertion.get("provider")) or ctx.judge
+        model = judge_from_provider(assertion.get("provider")) or ctx.judge
         if model is None:
             raise Unmappable("llm-rubric needs a judge model: pass --judge SPEC (promptfoo's default grader "
                              "is an OpenAI model; gradeloop asks for one explicitly)")
@@ -289,7 +289,7 @@ def map_assertion(assertion: Mapping[str, Any], ctx: MapContext) -> Spec:
     raise Unmappable(f"assertion type `{kind}` has no gradeloop equivalent")
 
 
-def _judge_from_provider(provider: Any) -> str | None:
+def judge_from_provider(provider: Any) -> str | None:
     """promptfoo's `openai:chat:gpt-4o-mini` / `openai:gpt-4o-mini` as gradeloop's `openai:gpt-4o-mini`."""
     if isinstance(provider, dict):
         provider = provider.get("id")
