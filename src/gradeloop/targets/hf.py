@@ -346,6 +346,28 @@ def tool_system_prompt(tools: Sequence[Any], messages: list[dict[str, Any]]) -> 
     return [{"role": "system", "content": text}, *messages]
 
 
+def render_prompt(tokenizer: Any, value: Any, tools: Sequence[Any] = ()) -> str | None:
+    """The text the tokenizer's chat template makes of an input and its tools (None: no template).
+
+    The one rendering of prompts: generation uses it, and tuning renders tool cases' prompts with it
+    so a trained model sees the tools exactly as evaluation shows them.
+    """
+    if isinstance(value, str):
+        messages = [{"role": "user", "content": value}]
+    elif isinstance(value, (list, tuple)) and value and all(isinstance(m, dict) or hasattr(m, "get") for m in value):
+        messages = [_template_message(m) for m in value]
+    else:
+        raise ValueError(f"input must be a string or chat messages, got {type(value).__name__}")
+    template = getattr(tokenizer, "chat_template", None)
+    if not template:
+        return None
+    if tools and not (isinstance(template, str) and "tools" in template):
+        messages = tool_system_prompt(tools, messages)  # a template that cannot show tools: say them
+        tools = ()
+    return tokenizer.apply_chat_template(messages, tools=[dict(t) for t in tools] or None, tokenize=False,
+                                         add_generation_prompt=True)
+
+
 class HFTarget:
     """A local transformers model as a target; loads lazily, generates in left-padded batches.
 
@@ -435,24 +457,13 @@ class HFTarget:
 
     def _prompt_ids(self, value: Any, tools: Sequence[Any] = ()) -> list[int]:
         tokenizer = self._tokenizer
-        if isinstance(value, str):
-            messages = [{"role": "user", "content": value}]
-        elif isinstance(value, (list, tuple)) and value and all(isinstance(m, dict) or hasattr(m, "get")
-                                                                for m in value):
-            messages = [_template_message(m) for m in value]
-        else:
-            raise ValueError(f"input must be a string or chat messages, got {type(value).__name__}")
-        template = getattr(tokenizer, "chat_template", None)
-        if tools and not (isinstance(template, str) and "tools" in template):
-            messages = tool_system_prompt(tools, messages)  # a template that cannot show tools: say them
-            tools = ()
-        if template:
-            text = tokenizer.apply_chat_template(messages, tools=[dict(t) for t in tools] or None, tokenize=False,
-                                                 add_generation_prompt=True)
+        text = render_prompt(tokenizer, value, tools)
+        if text is not None:
             ids = tokenizer(text, add_special_tokens=False)["input_ids"]
         elif isinstance(value, str):
             ids = tokenizer(value)["input_ids"]
         else:
+            messages = [_template_message(m) for m in value]
             text = "\n".join(f"{m['role']}: {m['content']}" for m in messages) + "\nassistant:"
             ids = tokenizer(text)["input_ids"]
         limit = getattr(self._model.config, "max_position_embeddings", None)

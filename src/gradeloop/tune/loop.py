@@ -133,7 +133,7 @@ class TuneLoop:
             outcome = Engine(self.roles.train, load_target(spec, params=params), self.store, config,
                              judge_factory=self.judge_factory).run()
             run = build_run_json(self.store, outcome.run_id)
-            return [Scored(c["id"], s["output"], s["passed"], s["score"])
+            return [Scored(c["id"], s["output"], s["passed"], s["score"], s.get("tool_calls"))
                     for c in run["cases"] for s in c["samples"] if s["output"] is not None]
 
         return sample

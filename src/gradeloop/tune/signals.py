@@ -5,6 +5,7 @@ a check. A grader error gives no reward signal (0.0 reward, and never a kept sam
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -112,6 +113,7 @@ class Scored:
     output: str
     passed: bool | None
     score: float | None
+    tool_calls: list[dict] | None = None  # the sample's calls as stored ({name, arguments}), when it made any
 
 
 def rejection_filter(samples: Sequence[Scored]) -> list[Scored]:
@@ -143,7 +145,8 @@ def _distinct(samples: list[Scored]) -> list[Scored]:
     seen: set[str] = set()
     out = []
     for s in samples:
-        if s.output not in seen:
-            seen.add(s.output)
+        key = s.output if not s.tool_calls else s.output + "\x00" + json.dumps(s.tool_calls, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
             out.append(s)
     return out

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from gradeloop.errors import InputError
+from gradeloop.suite.model import Case
 from gradeloop.tune.config import Hyperparameters
 from gradeloop.tune.signals import GradedCase, Scored, preference_pairs, rejection_filter, reward_function
 from gradeloop.tune.trainer_options import precision_args
@@ -39,6 +40,31 @@ def _messages(case_input: Any) -> list[dict]:
     if isinstance(case_input, str):
         return [{"role": "user", "content": case_input}]
     return [dict(m) for m in case_input]
+
+
+def _prompter(cases: Mapping[str, GradedCase], tok: Any) -> Callable[[Case], Any]:
+    """How each case becomes a training prompt: chat messages, or, when a case declares tools, text the
+    chat template renders with its tools exactly as the hf target does (TRL cannot give each example
+    its own tool schemas, and a dataset's prompts must all be of one kind)."""
+    if not any(gc.case.tools for gc in cases.values()):
+        return lambda case: _messages(case.input)
+    from gradeloop.targets.hf import render_prompt
+
+    def text(case: Case) -> str:
+        rendered = render_prompt(tok, case.input, case.tools)
+        if rendered is None:
+            raise ValueError("tool cases need a tokenizer with a chat template to render their tools")
+        return rendered
+
+    return text
+
+
+def _completion(prompt: Any, output: str, calls: Any = None) -> Any:
+    """A kept output in the prompt's form: an assistant message, or text (TRL adds the EOS to text)."""
+    text = output if not calls else output + "".join(
+        "<tool_call>\n" + json.dumps({"name": c["name"], "arguments": c["arguments"]}) + "\n</tool_call>"
+        for c in calls if c.get("arguments") is not None)
+    return text if isinstance(prompt, str) else [{"role": "assistant", "content": text}]
 
 
 def load_trainable(base: str, parent_adapter: Path | None, hp: Hyperparameters) -> tuple[Any, Any]:
@@ -108,7 +134,8 @@ def train_grpo(base: str, parent: Path | None, cases: Mapping[str, GradedCase], 
     from trl import GRPOConfig, GRPOTrainer
 
     model, tok = load_trainable(base, parent, hp)
-    rows = [{"prompt": _messages(gc.case.input), "case_id": cid} for cid, gc in cases.items()]
+    prompt = _prompter(cases, tok)
+    rows = [{"prompt": prompt(gc.case), "case_id": cid} for cid, gc in cases.items()]
     batch = max(hp.num_generations, hp.batch_size - hp.batch_size % hp.num_generations)
     args = GRPOConfig(**_common_args(base, out / "trainer", steps, hp, seed, trainer_options),
                       per_device_train_batch_size=batch,
@@ -129,9 +156,12 @@ def train_rs_sft(base: str, parent: Path | None, cases: Mapping[str, GradedCase]
     kept = rejection_filter(sample(hp.num_generations))
     if not kept:
         raise _NoSignal(NO_PASSING)
-    rows = [{"prompt": _messages(cases[s.case_id].case.input),
-             "completion": [{"role": "assistant", "content": s.output}]} for s in kept]
     model, tok = load_trainable(base, parent, hp)
+    prompt = _prompter(cases, tok)
+    rows = []
+    for s in kept:
+        p = prompt(cases[s.case_id].case)
+        rows.append({"prompt": p, "completion": _completion(p, s.output, s.tool_calls)})
     args = SFTConfig(**_common_args(base, out / "trainer", steps, hp, seed, trainer_options),
                      per_device_train_batch_size=hp.batch_size)
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok)
@@ -149,10 +179,13 @@ def train_dpo(base: str, parent: Path | None, cases: Mapping[str, GradedCase], h
     pairs = preference_pairs(sample(hp.num_generations))
     if not pairs:
         raise _NoSignal(NO_PAIRS)
-    rows = [{"prompt": _messages(cases[c.case_id].case.input),
-             "chosen": [{"role": "assistant", "content": c.output}],
-             "rejected": [{"role": "assistant", "content": r.output}]} for c, r in pairs]
     model, tok = load_trainable(base, parent, hp)
+    prompt = _prompter(cases, tok)
+    rows = []
+    for c, r in pairs:
+        p = prompt(cases[c.case_id].case)
+        rows.append({"prompt": p, "chosen": _completion(p, c.output, c.tool_calls),
+                     "rejected": _completion(p, r.output, r.tool_calls)})
     args = DPOConfig(**_common_args(base, out / "trainer", steps, hp, seed, trainer_options),
                      per_device_train_batch_size=hp.batch_size,
                      beta=hp.beta)
