@@ -110,7 +110,8 @@ class _Builder:
         try:
             return build(ScalarNode(tag, text))
         except ValueError as exc:  # e.g. `!!int abc`
-            raise self.error(f"bad {tag.rsplit(':', 1)[-1]} {text!r}: {exc}", event, chain) from None
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            raise self.error(f"bad {tag.rsplit(':', 1)[-1]} {shown!r}: {str(exc)[:120]}", event, chain) from None
 
     def _check(self, event: Any, expected: str, depth: int, chain: Chain) -> None:
         if event.tag not in (None, "!", expected):
