@@ -26,7 +26,7 @@ def test_prompts_times_tests_with_vars_defaults_and_list_expansion(imported):
     assert len(suite.cases) == 58  # 18 tests x 3 prompts, one list var x 2 values x 3, one test on 1 prompt
     first = case(suite, "contains-passes-p1")
     assert first.input == "Answer about billing: How do I reset my password?"  # defaultTest var filled
-    assert [g.type for g in first.graders] == ["not_contains", "contains"]  # defaultTest assert first
+    assert [g.type for g in first.graders] == ["regex", "contains"]  # defaultTest assert (not-icontains) first
     assert case(suite, "var-from-file-and-template-in-value-p1").input.startswith(
         "Answer about password resets and account lockout:")  # file:// var, trimmed
     expanded = [c for c in suite.cases if c.id.startswith("list-var-expands")]
@@ -120,7 +120,7 @@ def test_tests_from_csv_and_jsonl_files(tmp_path):
     suite = result.suite
     assert not result.issues and [c.id for c in suite.cases] == ["greets", "equals-by-default", "from-jsonl"]
     greets, plain, from_jsonl = suite.cases
-    assert [g.type for g in greets.graders] == ["contains", "not_contains"] and greets.graders[0].line == 2
+    assert [g.type for g in greets.graders] == ["contains", "regex"] and greets.graders[0].line == 2
     assert verdict(suite, greets, "hello world") is True and verdict(suite, greets, "world, bye") is False
     assert [g.type for g in plain.graders] == ["exact", "regex"] and verdict(suite, plain, "plain") is True
     assert verdict(suite, from_jsonl, "x") is True and verdict(suite, from_jsonl, "x ") is False

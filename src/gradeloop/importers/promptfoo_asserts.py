@@ -99,6 +99,20 @@ def negate(spec: Spec) -> Spec:
     return {"type": "multi", "graders": {"a": spec}, "formula": "1 - a", "pass_threshold": 1}
 
 
+def _ignorecase(values: list[str], mode: str, inverse: bool) -> Spec:
+    """promptfoo's `output.toLowerCase().includes(v.toLowerCase())` as a case-insensitive regex.
+
+    Not the keyword graders: they casefold, which makes "STRASSE" match "Straße"; JavaScript's
+    toLowerCase (like Python's IGNORECASE) does not.
+    """
+    escaped = [re.escape(v) for v in values]
+    if mode == "all":  # every value somewhere: look-aheads anchored at the start (one pass each)
+        pattern = r"\A" + "".join(f"(?=[\\s\\S]*?{e})" for e in escaped)
+    else:
+        pattern = "|".join(escaped)
+    return {"type": "regex", "pattern": pattern, "flags": ["ignorecase"], "negate": inverse}
+
+
 def _text(value: Any, kind: str) -> str:
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
         raise Unmappable(f"`{kind}` needs a string value, got {type(value).__name__}")
@@ -181,14 +195,19 @@ def map_assertion(assertion: Mapping[str, Any], ctx: MapContext) -> Spec:
         if isinstance(value, bool) or not isinstance(value, (str, int, float)) or value == "":
             raise Unmappable(f"`{kind}` needs a non-empty string or number value")
         text = value if isinstance(value, str) else js_number(value)
-        return {"type": "not_contains" if inverse else "contains", "value": text,
-                "case_sensitive": base == "contains"}
+        if base == "icontains":
+            return _ignorecase([text], "any", inverse)
+        return {"type": "not_contains" if inverse else "contains", "value": text, "case_sensitive": True}
     if base in ("contains-any", "icontains-any"):
         values = _list(value, kind)
-        return {"type": "not_contains" if inverse else "contains_any", "values": values,
-                "case_sensitive": base == "contains-any"}
+        if base == "icontains-any":
+            return _ignorecase(values, "any", inverse)
+        return {"type": "not_contains" if inverse else "contains_any", "values": values, "case_sensitive": True}
     if base in ("contains-all", "icontains-all"):
-        spec = {"type": "contains", "values": _list(value, kind), "case_sensitive": base == "contains-all"}
+        values = _list(value, kind)
+        if base == "icontains-all":
+            return _ignorecase(values, "all", inverse)
+        spec = {"type": "contains", "values": values, "case_sensitive": True}
         return negate(spec) if inverse else spec
     if base == "equals":
         if isinstance(value, (dict, list)):
