@@ -29,6 +29,7 @@ SAMPLES = [
     {"id": "num", "input": "How many legs has a spider?", "target": "8"},
     {"id": "article", "input": "Largest planet?", "target": "the planet Jupiter"},
     {"id": "hyphen", "input": "Greeting?", "target": "well-known fact"},
+    {"id": "street", "input": "Where?", "target": "Hauptstraße"},
     {"id": "mc1", "input": "Which is prime?", "choices": ["4", "6", "7"], "target": "C"},
     {"id": "mc2", "input": "Which are even?", "choices": ["2", "3", "4", "5"], "target": ["A", "C"]},
 ]
@@ -37,7 +38,7 @@ OUTPUTS = [
     "It is four.", "four-ish", "8", "8.0", "eight", "8 legs", "Jupiter", "the planet Jupiter.", "planet jupiter",
     "Well known fact", "well-known fact", "well known", "ANSWER: C", "answer: c", "ANSWER: (C)", "**ANSWER: C**",
     "I think\nANSWER: C.", "ANSWER: B", "ANSWER: A, C", "ANSWER: AC", "ANSWER: A and C", "ANSWER: C, A", "ANSWER: A",
-    "ANSWER: $C$", "The answer is C", "", "ANSWER: D",
+    "ANSWER: $C$", "The answer is C", "", "ANSWER: D", "HAUPTSTRASSE.", "at the Hauptstraße", "hauptstrasse 5",
 ]
 SCORERS = ("match", "includes", "exact", "choice")
 

@@ -1,6 +1,7 @@
-"""Python sources for the Inspect scorers whose rules no built-in grader reproduces: `exact()` and `choice()`.
+"""Python sources for the Inspect scorers whose rules no built-in grader reproduces: `match()`, `exact()`, `choice()`.
 
-`exact()` compares Inspect's token normalisation (casefold, punctuation, articles, numbers as
+`match()` checks that the output, stripped and case-folded (so "STRASSE" ends with "Straße"),
+then stripped of ASCII punctuation, ends with a target treated the same way. `exact()` compares Inspect's token normalisation (casefold, punctuation, articles, numbers as
 floats, hyphens split) of the output and each target. `choice()` reads the answer the way
 Inspect's `multiple_choice` solver parses it (`ANSWER: B`, wrappers like `**B**` or `(B)`
 removed, the strict line form first, then the lenient one) and passes when the chosen letters
@@ -55,6 +56,20 @@ def grade(case, output):
     return {"passed": False, "score": 0.0, "reason": f"normalised output {answer[:80]!r} matches no target"}
 '''
 
+MATCH = r'''
+import string
+
+_STRIP = string.whitespace + string.punctuation
+
+
+def grade(case, output):
+    value = output.strip().casefold().strip(_STRIP)
+    for target in TARGETS:
+        if value.endswith(target.strip().casefold().strip(_STRIP)):
+            return {"passed": True, "score": 1.0, "reason": f"ends with {target!r}"}
+    return {"passed": False, "score": 0.0, "reason": "ends with no target"}
+'''
+
 CHOICE = r'''
 import re
 
@@ -104,6 +119,10 @@ def grade(case, output):
     picked = ", ".join(_letter(i) for i in chosen) or "none"
     return {"passed": ok, "score": 1.0 if ok else 0.0, "reason": f"chose {picked}"}
 '''
+
+
+def match_source(targets: list[str]) -> str:
+    return _HEADER.format(kind="match") + f"TARGETS = {targets!r}\n" + MATCH
 
 
 def exact_source(targets: list[str]) -> str:

@@ -3,8 +3,8 @@
 Fields are read as Inspect's `json_dataset` / `csv_dataset` read them with the default FieldSpec
 (`input`, `target`, `choices`, `id`, `metadata`; other names with `--field input=question`).
 The grader reproduces the Inspect scorer named by `--scorer`: `match` (default: the output,
-stripped of surrounding whitespace and punctuation, ends with a target, any case), `includes`
-(a target appears, any case), `exact` (equal after Inspect's token normalisation) or, for
+stripped of surrounding whitespace and punctuation and case-folded, ends with a target), `includes`
+(a target appears, case-folded), `exact` (equal after Inspect's token normalisation) or, for
 samples with `choices`, `choice` (the input is Inspect's multiple-choice prompt, single- or
 multiple-answer by the number of target letters, and the answer is parsed as its solver does).
 """
@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import json
 import re
-import string
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
 from gradeloop.errors import InputError
-from gradeloop.importers.inspect_code import choice_source, exact_source
+from gradeloop.importers.inspect_code import choice_source, exact_source, match_source
 from gradeloop.importers.result import ImportResult, Issues
 from gradeloop.importers.source import read_csv_records, read_json_records, slug, unique_ids
 from gradeloop.suite.model import Case, GraderSpec, Suite
 
 Scorer = Literal["match", "includes", "exact", "choice"]
 FIELDS = ("input", "target", "choices", "id", "metadata")
-_STRIP = string.whitespace + string.punctuation
-_TAIL = r"[\s!-/:-@\[-`{-~]*"  # trailing white space and ASCII punctuation, as Inspect strips them
 # Inspect's SINGLE_ANSWER_TEMPLATE (solver/_multiple_choice.py) and its "A) choice" lines.
 MC_TEMPLATE = ("Answer the following multiple choice question. The entire content of your response should be of the "
                "following format: 'ANSWER: $LETTER' (without quotes) where LETTER is one of {letters}.\n\n"
@@ -45,10 +42,6 @@ def target_letters(targets: list[str]) -> list[str]:
     return out
 
 
-def _strip(text: str) -> str:
-    return text.strip().strip(_STRIP)
-
-
 def _grader(scorer: Scorer, targets: list[str], choices: list[str] | None) -> GraderSpec:
     if scorer == "choice":
         letters = target_letters(targets)
@@ -60,14 +53,12 @@ def _grader(scorer: Scorer, targets: list[str], choices: list[str] | None) -> Gr
                                      "name": "choice"})
     if scorer == "exact":
         return GraderSpec("python", {"source": exact_source(targets), "name": "exact"})
-    stripped = [_strip(t) for t in targets]
-    if scorer == "includes":
+    if scorer == "includes":  # casefold both sides, like the keyword graders
         if any(t == "" for t in targets):
             raise ValueError("an empty target is included in every output")
         return GraderSpec("contains_any", {"values": targets, "name": "includes"})
-    # match(location="end"): the output, stripped of white space and punctuation, ends with a target
-    pattern = "(?:" + "|".join(re.escape(t) for t in stripped) + ")" + _TAIL + r"\Z"
-    return GraderSpec("regex", {"pattern": pattern, "flags": ["ignorecase"], "name": scorer})
+    # match(location="end"): case-folded, stripped output ends with a target
+    return GraderSpec("python", {"source": match_source(targets), "name": "match"})
 
 
 def _as_input(value: Any) -> str | tuple[dict[str, str], ...] | None:
