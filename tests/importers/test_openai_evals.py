@@ -120,3 +120,11 @@ def test_other_documented_grader_types_run_as_written(tmp_path):
         graders = build_graders(suite, only, judge_factory=lambda model, r=reply: (lambda prompt: r))
         grades = [safe_grade(g, only, "The capital is Paris") for g in graders]
         assert combine(graders, grades)[0] is expected, grades
+
+
+def test_legacy_fuzzy_match_accepts_containment_both_ways():
+    suite = import_legacy_jsonl(DATA / "legacy.jsonl", rule="fuzzy_match").suite
+    france = suite.cases[0]
+    assert verdict(suite, france, "I believe it is PARIS.") is True  # the answer inside the output
+    assert verdict(suite, france, "Par") is True  # the output inside the answer (openai/evals' rule)
+    assert verdict(suite, france, "Lyon") is False
