@@ -38,8 +38,8 @@ import re as _re
 
 class _Str(str):
     @property
-    def length(self):
-        return len(self)
+    def length(self):  # JavaScript counts UTF-16 code units: an emoji is 2
+        return len(self.encode("utf-16-le")) // 2
 
     def includes(self, s, start=0):
         return _js(s) in self[start:]
@@ -63,6 +63,8 @@ class _Str(str):
         return self.find(_js(s))
 
     def split(self, sep=None):
+        if sep is None:
+            return _Arr([self])
         if isinstance(sep, _RegExp):
             return _Arr(_Str(x) for x in sep.rx.split(self))
         if sep == "":

@@ -21,7 +21,21 @@ def _verdict(passed, score, reason):
 '''
 
 LEVENSHTEIN = r'''
+def _units(s):
+    """UTF-16 code units, as JavaScript strings hold them (fastest-levenshtein compares those)."""
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if o > 0xFFFF:
+            o -= 0x10000
+            out += [0xD800 + (o >> 10), 0xDC00 + (o & 0x3FF)]
+        else:
+            out.append(o)
+    return out
+
+
 def _distance(a, b):
+    a, b = _units(a), _units(b)
     if len(a) < len(b):
         a, b = b, a
     prev = list(range(len(b) + 1))
