@@ -153,7 +153,7 @@ def t_interval(mean: float, stderr: float, n: int, level: float,
     return max(lo, mean - half), min(hi, mean + half)
 
 
-def _midp(p: np.ndarray | float, n: np.ndarray | float, level: float, iters: int = 52):
+def _midp(p: np.ndarray | float, n: np.ndarray | float, level: float, iters: int = 40):
     """Mid-p exact binomial interval for proportion(s) p over size(s) n (n may be fractional).
 
     Each bound solves P(X > x) + P(X = x)/2 = (1 - level)/2 in its tail, written with the
@@ -164,9 +164,12 @@ def _midp(p: np.ndarray | float, n: np.ndarray | float, level: float, iters: int
     p, n = np.broadcast_arrays(np.asarray(p, dtype=float), np.asarray(n, dtype=float))
     x = p * n
     tail = (1.0 - level) / 2.0
+    if p.size == 1:  # one estimate: Brent's method, ~40x faster than bisecting 0-d arrays
+        return _midp_scalar(float(x.flat[0]), float(n.flat[0]), tail)
 
     def solve(target: float) -> np.ndarray:
-        lo, hi = np.zeros(p.shape), np.ones(p.shape)
+        lo, hi = _bracket(x, n, target)
+        lo, hi = np.nan_to_num(lo, nan=0.0), np.nan_to_num(hi, nan=1.0)
         for _ in range(iters):
             mid = (lo + hi) / 2.0
             g = 0.5 * (special.betainc(x, n - x + 1.0, mid) + special.betainc(x + 1.0, n - x, mid))
@@ -177,6 +180,36 @@ def _midp(p: np.ndarray | float, n: np.ndarray | float, level: float, iters: int
     low = np.where(p <= 0.0, 0.0, solve(tail))
     high = np.where(p >= 1.0, 1.0, solve(1.0 - tail))
     return low, high
+
+
+def _midp_scalar(x: float, n: float, tail: float) -> tuple[float, float]:
+    """`_midp` for a single proportion: the same equations, solved with Brent's method."""
+    from scipy.optimize import brentq
+
+    betainc = special.betainc
+
+    def g(q: float) -> float:
+        return 0.5 * (float(betainc(x, n - x + 1.0, q)) + float(betainc(x + 1.0, n - x, q)))
+
+    def root(target: float) -> float:
+        a, b = (float(v) for v in _bracket(x, n, target))
+        if not (0.0 <= a <= b <= 1.0) or (g(a) - target) * (g(b) - target) > 0.0:
+            a, b = 0.0, 1.0  # rounding at extreme counts: fall back to the whole range
+        elif b - a <= 1e-15:
+            return (a + b) / 2.0
+        return brentq(lambda q: g(q) - target, a, b, xtol=1e-15)
+
+    low = 0.0 if x <= 0.0 else root(tail)
+    high = 1.0 if x >= n else root(1.0 - tail)
+    return low, high
+
+
+def _bracket(x, n, target):
+    """Where G(q) = target lies: between the roots of its two terms (each is I_q(...) = target)."""
+    with np.errstate(all="ignore"):
+        a = special.betaincinv(np.maximum(x, 1e-300), n - x + 1.0, target)
+        b = special.betaincinv(x + 1.0, np.maximum(n - x, 1e-300), target)
+    return np.minimum(a, b), np.maximum(a, b)
 
 
 def midp_interval(p: float, n: float, level: float = 0.95) -> tuple[float, float]:
