@@ -5,6 +5,11 @@ JSON checks without code fences, regexes rewritten from JavaScript); generated `
 (promptfoo_code) where promptfoo's arithmetic is its own (levenshtein, rouge-n, bleu,
 contains-json, python). `not-` flips the verdict: a native negation where one exists, else a
 `multi` grader computing `1 - a`. Anything without a faithful mapping raises `Unmappable`.
+
+Known residual differences (checked by bench/promptfoo_import_check.py where testable): in a
+regex, `.` and negated classes see an emoji as one character where JavaScript sees two UTF-16
+units; JSON schemas are checked by `jsonschema` (promptfoo: ajv); contains-json parses strict
+JSON (promptfoo: YAML flow syntax too); Python's `json` accepts NaN/Infinity in is-json.
 """
 from __future__ import annotations
 
