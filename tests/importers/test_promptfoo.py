@@ -164,3 +164,11 @@ def test_default_grader_provider_of_the_config_is_the_judge_unless_judge_is_give
     assert import_promptfoo(cfg).suite.cases[0].graders[0].params["model"] == "openai:gpt-4.1-mini"
     assert import_promptfoo(cfg, judge="openai:local@http://127.0.0.1:9/v1").suite.cases[0].graders[0].params[
         "model"] == "openai:local@http://127.0.0.1:9/v1"
+
+
+def test_an_unmappable_assertion_in_an_expanded_test_is_reported_once(tmp_path):
+    cfg = tmp_path / "promptfooconfig.yaml"
+    cfg.write_text("prompts: ['{{q}}', 'again {{q}}']\ntests:\n  - vars: {q: [a, b, c]}\n    assert:\n"
+                   "      - type: cost\n        threshold: 0.1\n")
+    result = import_promptfoo(cfg)
+    assert len(result.suite.cases) == 6 and len(result.errors) == 1 and result.errors[0].line == 5

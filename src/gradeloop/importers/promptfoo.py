@@ -435,7 +435,7 @@ def import_promptfoo(config: str | Path, *, judge: str | None = None, name: str 
         for k, a in enumerate(own):
             a_line = cfg.line(f"{where}.assert[{k}]") if file == cfg.file else line
             asserts.append((a, file, a_line))
-        threshold = test.get("threshold", default.get("threshold"))
+        threshold = test["threshold"] if test.get("threshold") is not None else default.get("threshold")
         merged = {**(default.get("vars") or {}), **(test.get("vars") or {})}
         wanted_prompts = test.get("prompts")
         default_options: dict[str, Any] = default["options"] if isinstance(default.get("options"), dict) else {}

@@ -59,11 +59,13 @@ class Issues:
     _seen: set[ImportIssue] = field(default_factory=set)
 
     def error(self, message: str, file: str | None = None, line: int | None = None, test: str | None = None) -> None:
-        self.items.append(ImportIssue("error", message, file, line, test))
+        self._add(ImportIssue("error", message, file, line, test))
 
     def warn(self, message: str, file: str | None = None, line: int | None = None, test: str | None = None) -> None:
-        issue = ImportIssue("warning", message, file, line, test)
-        if issue not in self._seen:  # the same approximation met twice in one test is said once
+        self._add(ImportIssue("warning", message, file, line, test))
+
+    def _add(self, issue: ImportIssue) -> None:
+        if issue not in self._seen:  # met again (another prompt, another var combination): said once
             self._seen.add(issue)
             self.items.append(issue)
 
