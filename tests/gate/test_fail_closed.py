@@ -140,3 +140,14 @@ def test_a_clean_candidate_still_passes_everywhere(setup):
     assert main(["eval", str(suite), "-t", same, "--json", "same.json", "-q"]) == 0
     assert main(["compare", "base.json", "same.json"]) == 0
     assert main(["gate", str(suite), "--baseline", "base.json", "-t", same, "--round-size", "10"]) == 0
+
+
+def test_passing_an_inconclusive_verdict_is_an_explicit_printed_policy_choice(setup, capsys):
+    workdir, suite = setup
+    main(["eval", str(suite), "-t", _replay(workdir / "missing.jsonl", range(15, N)), "--json", "m.json", "-q"])
+    (workdir / "lenient.yaml").write_text("on_inconclusive: pass\nmax_error_increase: 1.0\n")
+    capsys.readouterr()
+    assert main(["compare", "base.json", "m.json", "--policy", "lenient.yaml", "--json", "c.json"]) == 0
+    cmp = json.loads((workdir / "c.json").read_text())
+    assert cmp["verdict"] == "inconclusive" and cmp["passed"] is True
+    assert "passed by policy: on_inconclusive: pass" in capsys.readouterr().out
