@@ -41,6 +41,13 @@ CREATE TABLE IF NOT EXISTS samples (
 CREATE TABLE IF NOT EXISTS cache (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, output TEXT NOT NULL, logprobs TEXT,
     usage TEXT, signals TEXT, created REAL NOT NULL);
+-- Human review of recorded grades (gradeloop.labels): a row per review, never an edit of a grade.
+CREATE TABLE IF NOT EXISTS labels (
+    label_id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, suite TEXT NOT NULL,
+    case_id TEXT NOT NULL, sample_index INTEGER NOT NULL, grader TEXT NOT NULL, grade_passed INTEGER,
+    label TEXT NOT NULL CHECK (label IN ('right', 'wrong')), note TEXT NOT NULL, who TEXT NOT NULL,
+    created REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS labels_sample ON labels(run_id, suite, case_id, sample_index, grader);
 """
 # Columns added after the first release, with ALTER TABLE for stores created before them.
 _ADDED_COLUMNS = (("samples", "tool_calls", "TEXT"), ("samples", "trajectory", "TEXT"),

@@ -1,0 +1,165 @@
+"""`gradeloop view`, `gradeloop labels export`, `gradeloop judge validate`: the human-review loop.
+
+`view` serves the local viewer (the `view` extra); reviewers label grades there; `labels export`
+writes those labels as JSONL; `judge validate` measures a grader against them.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from gradeloop.cli.common import STORE_OPT
+from gradeloop.errors import InputError
+from gradeloop.files import atomic_write_text
+
+DEFAULT_PORT = 8765
+
+
+def is_loopback(host: str) -> bool:
+    """True for names and addresses that only this machine can reach."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _store_path(store: Optional[Path]) -> Path:
+    from gradeloop.run.store import DEFAULT_STORE
+
+    path = Path(store or os.environ.get("GRADELOOP_STORE", DEFAULT_STORE))
+    if not path.is_file():
+        raise InputError("no results store here; run `gradeloop eval` first or pass --store", file=str(path))
+    return path
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("view")
+    def view_cmd(
+        store: Optional[Path] = STORE_OPT,
+        port: int = typer.Option(DEFAULT_PORT, "--port", min=0, max=65535, help="Port (0: any free port)"),
+        host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; loopback unless --allow-remote"),
+        allow_remote: bool = typer.Option(False, "--allow-remote",
+                                          help="Allow a non-loopback --host (anyone who can reach it sees the runs)"),
+        tunes: Optional[Path] = typer.Option(None, "--tunes", help="Folder of tuning states (default: beside the "
+                                                                   "store, .gradeloop/tunes)"),
+    ) -> None:
+        """Browse runs, samples, comparisons and tuning in a local web page; label grades."""
+        if not is_loopback(host) and not allow_remote:
+            raise InputError(f"{host} is not a loopback address: the viewer shows every output in the store; "
+                             "pass --allow-remote to bind it anyway", field="--host")
+        path = _store_path(store)
+        try:
+            import uvicorn
+
+            from gradeloop.view import create_app
+        except ImportError as exc:
+            raise InputError(f"the viewer needs the `view` extra (pip install 'gradeloop[view]'): {exc}") from None
+        remote = not is_loopback(host)
+        if remote:
+            print(f"warning: serving {path} on {host}:{port}, reachable from other machines; no authentication",
+                  file=sys.stderr)
+        # loopback: only loopback Host headers (no DNS rebinding); remote: whatever name reaches it
+        application = create_app(path, tunes_dir=tunes,
+                                 allowed_hosts=None if remote else ("127.0.0.1", "localhost", "::1", host))
+        shown = f"[{host}]" if ":" in host else host
+        print(f"gradeloop view: http://{shown}:{port}/  (store {path}; Ctrl-C stops)")
+        uvicorn.run(application, host=host, port=port, log_level="warning")
+
+    labels_app = typer.Typer(no_args_is_help=True, help="Human labels of grades, made in `gradeloop view`.")
+    app.add_typer(labels_app, name="labels")
+
+    @labels_app.command("export")
+    def labels_export(
+        out: Path = typer.Option(..., "--out", help="JSONL file to write (one label a line)"),
+        run: Optional[str] = typer.Option(None, "--run", help="Only this run's labels (id or latest)"),
+        all_history: bool = typer.Option(False, "--history", help="Every review, not only the latest per grade"),
+        store: Optional[Path] = STORE_OPT,
+    ) -> None:
+        """Write the store's labels (the latest per sample and grader) as JSONL."""
+        from gradeloop.cli.common import open_store
+        from gradeloop.labels import export_labels, latest_labels
+        from gradeloop.labels.records import all_labels
+        from gradeloop.run.results import resolve_run_id
+
+        st = open_store(_store_path(store))
+        try:
+            run_id = resolve_run_id(st, run) if run else None
+            if run_id is not None and st.run_meta(run_id) is None:
+                raise InputError(f"no run {run_id!r} in {st.path}", field="--run")
+            items = all_labels(st, run_id) if all_history else latest_labels(st, run_id)
+        finally:
+            st.close()
+        atomic_write_text(out, export_labels(items))
+        print(f"wrote {len(items)} label(s) to {out}")
+
+    judge_app = typer.Typer(no_args_is_help=True, help="Check an LLM judge against human labels.")
+    app.add_typer(judge_app, name="judge")
+
+    @judge_app.command("validate")
+    def judge_validate(
+        labels: str = typer.Option(..., "--labels", help="A labels JSONL file (labels export), or a run id/latest"),
+        grader: str = typer.Option(..., "--grader", help="Grader name, as in the run's grades"),
+        min_kappa: float = typer.Option(0.6, "--min-kappa", min=-1.0, max=1.0,
+                                        help="Validation passes when κ's lower bound reaches this"),
+        json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result as JSON"),
+        store: Optional[Path] = STORE_OPT,
+    ) -> None:
+        """Cohen's κ, TPR and TNR of a grader's verdicts vs human labels, with 95% intervals.
+
+        Exit 0 when validation passes, 1 when it fails or is inconclusive (too few labels).
+        """
+        from gradeloop.labels import latest_labels, read_labels_file, validate_grader
+
+        path = Path(labels)
+        if path.is_file() or labels.endswith(".jsonl"):
+            items = read_labels_file(path)
+            where = str(path)
+        else:
+            from gradeloop.cli.common import open_store
+            from gradeloop.run.results import resolve_run_id
+
+            st = open_store(_store_path(store))
+            try:
+                run_id = resolve_run_id(st, labels)
+                if st.run_meta(run_id) is None:
+                    raise InputError(f"no run {run_id!r} in {st.path}", field="--labels")
+                items = latest_labels(st, run_id)
+            finally:
+                st.close()
+            where = f"run {run_id}"
+        if not any(x.grader == grader for x in items):
+            names = sorted({x.grader for x in items})
+            raise InputError(f"no label of grader {grader!r} in {where}"
+                             + (f" (labelled graders: {', '.join(names)})" if names else ""), field="--grader")
+        result = validate_grader(items, grader, min_kappa=min_kappa)
+        _print_validation(result)
+        if json_out:
+            atomic_write_text(json_out, json.dumps(result.as_dict(), indent=2))
+        raise typer.Exit(0 if result.verdict == "pass" else 1)
+
+
+def _print_validation(r) -> None:
+    def rate(x) -> str:
+        if x.value is None:
+            return "–"
+        return f"{x.value:.3f} [{x.ci_low:.3f}, {x.ci_high:.3f}]" if x.ci_low is not None else f"{x.value:.3f}"
+
+    c = r.confusion
+    print(f"judge {r.grader}: {r.n_labels} labelled sample(s) over {r.n_cases} case(s)")
+    print(f"  confusion (human × judge): pass→pass {c['tp']}  pass→fail {c['fn']}  fail→pass {c['fp']}  "
+          f"fail→fail {c['tn']}")
+    print(f"  Cohen's κ  {rate(r.kappa)}  (case-clustered bootstrap)")
+    print(f"  TPR        {rate(r.tpr)}  (judge passes what humans pass; Wilson)")
+    print(f"  TNR        {rate(r.tnr)}  (judge fails what humans fail; Wilson)")
+    print(f"  agreement  {rate(r.agreement)}")
+    print(f"  verdict: {r.verdict.upper()} (κ lower bound ≥ {r.min_kappa} required)"
+          + (": " + "; ".join(r.reasons) if r.reasons else ""))

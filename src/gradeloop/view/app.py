@@ -1,0 +1,357 @@
+"""The viewer's FastAPI app: pages rendered on the server from the results store.
+
+Safety: templates autoescape every value (outputs, inputs, case ids, suite names are text, never
+markup); responses carry a Content-Security-Policy with no script source; requests must name a
+host the server was bound for (a web page elsewhere cannot reach it through DNS rebinding), and a
+label POST must come from the viewer's own pages. Run, case and suite ids are only ever SQL
+parameters; tune ids, the one thing that names a folder, are checked against a strict pattern and
+resolved inside the tunes folder.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any, Sequence
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from gradeloop.errors import InputError
+from gradeloop.run.store import Store
+from gradeloop.view import queries
+from gradeloop.view.svg import forest, interval_bars
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+TUNE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+MAX_FORM_BYTES = 64_000
+
+
+def _fmt(e: dict | None) -> str:
+    if not e or not e.get("n_cases"):
+        return "–"
+    return f"{e['mean']:.3f} [{e['ci_low']:.3f}, {e['ci_high']:.3f}]"
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:.1f}%"
+
+
+def _when(ts: float | None) -> str:
+    return "–" if not ts else time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+def _pretty(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("gradeloop.view", "templates"),
+                      autoescape=select_autoescape(["html"], default=True), trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(fmt=_fmt, pct=_pct, when=_when, pretty=_pretty, pathq=lambda v: quote(str(v), safe=""))
+    return env
+
+
+class _Stores(threading.local):
+    store: Store | None = None
+
+
+class Viewer:
+    """State shared by the routes: the store path, a connection per worker thread, summary caches."""
+
+    def __init__(self, store_path: Path, tunes_dir: Path | None) -> None:
+        self.store_path = Path(store_path)
+        self.tunes_dir = Path(tunes_dir) if tunes_dir is not None else self.store_path.parent / "tunes"
+        self._local = _Stores()
+        self._cache: dict[tuple, Any] = {}
+        self._lock = threading.Lock()
+
+    def store(self) -> Store:
+        if self._local.store is None:
+            self._local.store = Store(self.store_path)
+        return self._local.store
+
+    def cached(self, key: tuple, meta: dict, build) -> Any:
+        """Memoise figures of finished runs (they never change); a running run is rebuilt each time."""
+        if meta["status"] != "done":
+            return build()
+        full = (*key, meta["finished"])
+        with self._lock:
+            if full in self._cache:
+                return self._cache[full]
+        value = build()
+        with self._lock:
+            if len(self._cache) > 256:
+                self._cache.clear()
+            self._cache[full] = value
+        return value
+
+    def meta(self, run_id: str) -> dict:
+        meta = self.store().run_meta(run_id)
+        if meta is None:
+            raise LookupError(f"no run {run_id!r} in this store")
+        return meta
+
+    def summary(self, run_id: str) -> dict:
+        from gradeloop.run.results import build_run_summary
+
+        meta = self.meta(run_id)
+        return self.cached(("summary", run_id), meta, lambda: build_run_summary(self.store(), run_id))
+
+    def graders(self, run_id: str) -> dict:
+        meta = self.meta(run_id)
+        return self.cached(("graders", run_id), meta, lambda: queries.grader_rates(self.store(), run_id))
+
+    def run_json(self, run_id: str) -> dict:
+        from gradeloop.run.results import build_run_json
+
+        meta = self.meta(run_id)
+        return self.cached(("json", run_id), meta, lambda: build_run_json(self.store(), run_id))
+
+
+def _host_only(value: str) -> str:
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[: value.find("]") + 1] if "]" in value else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def create_app(store_path: str | Path, *, tunes_dir: str | Path | None = None,
+               allowed_hosts: Sequence[str] | None = LOOPBACK_HOSTS) -> FastAPI:
+    """The viewer app over the store at `store_path`.
+
+    `allowed_hosts`: Host header names accepted (loopback names by default); None accepts any host
+    (a server bound with --allow-remote to a non-loopback address).
+    """
+    viewer = Viewer(Path(store_path), None if tunes_dir is None else Path(tunes_dir))
+    env = _env()
+    app = FastAPI(title="gradeloop view", docs_url=None, redoc_url=None, openapi_url=None)
+    allowed = None if allowed_hosts is None else {_host_only(h) for h in allowed_hosts}
+    css = resources.files("gradeloop.view").joinpath("static/view.css").read_text(encoding="utf-8")
+
+    def page(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+        return HTMLResponse(env.get_template(name).render(**ctx), status_code=status)
+
+    def error(status: int, message: str) -> HTMLResponse:
+        return page("error.html", status=status, title=f"{status}", message=message)
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        host = _host_only(request.headers.get("host", ""))
+        if allowed is not None and host not in allowed:
+            return Response("host not allowed\n", status_code=421, media_type="text/plain")
+        if request.method not in ("GET", "HEAD"):
+            origin = request.headers.get("origin") or request.headers.get("referer")
+            if origin and _host_only(urlsplit(origin).netloc) != host:
+                return Response("cross-origin request refused\n", status_code=403, media_type="text/plain")
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Frame-Options"] = "DENY"
+        return response
+
+    @app.exception_handler(LookupError)
+    async def not_found(request: Request, exc: LookupError) -> HTMLResponse:
+        return error(404, str(exc.args[0]) if exc.args else "not found")
+
+    @app.exception_handler(InputError)
+    async def bad_input(request: Request, exc: InputError) -> HTMLResponse:
+        return error(400, str(exc))
+
+    @app.get("/static/view.css")
+    def stylesheet() -> Response:
+        return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    @app.get("/", response_class=HTMLResponse)
+    def runs(q: str = "", page_no: int = 1) -> HTMLResponse:
+        store = viewer.store()
+        metas, total = queries.list_runs(store, q, page_no)
+        rows = []
+        for m in metas:
+            s = viewer.summary(m["run_id"])
+            rows.append({"meta": m, "pass_rate": s["metrics"]["pass_rate"], "errors": s["metrics"]["errors"],
+                         "verdicts": [x["verdict"] for x in s["suites"]]})
+        return page("runs.html", title="runs", rows=rows, q=q, total=total, page_no=page_no,
+                    pages=max(1, -(-total // queries.PER_PAGE)), tunes=_tune_ids(viewer.tunes_dir),
+                    link=lambda n: "/?" + urlencode({**({"q": q} if q else {}), "page_no": n}))
+
+    @app.get("/runs/{run_id}", response_class=HTMLResponse)
+    def run(run_id: str, request: Request, suite: str = "", slice: str = "", grader: str = "", verdict: str = "",
+            flaky: str = "", q: str = "", page_no: int = 1, per_page: int = queries.PER_PAGE) -> HTMLResponse:
+        error_kind = request.query_params.get("error", "")  # read by hand: a parameter named `error` would shadow the error-page helper
+        f = queries.SampleFilter(suite=suite, slice=slice, grader=grader, verdict=verdict, error=error_kind,
+                                 flaky=flaky not in ("", "0"), q=q)
+        summary = viewer.summary(run_id)
+        graders = viewer.graders(run_id)
+        samples = queries.sample_page(viewer.store(), run_id, f, page_no, per_page)
+        args = f.query_args()
+        if samples.per_page != queries.PER_PAGE:
+            args["per_page"] = str(samples.per_page)
+        slices = summary["slices"]
+        return page(
+            "run.html", title=f"run {run_id}", run=summary, run_id=run_id, graders=graders, samples=samples, f=f,
+            slices=slices, labels=queries.label_counts(viewer.store(), run_id),
+            slice_plot=interval_bars([(k, v["pass_rate"]) for k, v in slices.items()], "pass rate by slice"),
+            grader_plot=interval_bars([(k, v["pass_rate"]) for k, v in graders.items()], "pass rate by grader"),
+            page_link=lambda n: f"/runs/{quote(run_id, safe='')}?" + urlencode({**args, "page_no": n}),
+            sample_link=lambda it: f"/runs/{quote(run_id, safe='')}/sample?" + urlencode(
+                {"suite": it.suite, "case": it.case_id, "i": it.sample_index}))
+
+    @app.get("/runs/{run_id}/sample", response_class=HTMLResponse)
+    def sample(run_id: str, suite: str, case: str, i: int = 0, saved: str = "") -> HTMLResponse:
+        from gradeloop.labels import sample_labels
+
+        viewer.meta(run_id)
+        d = queries.sample_detail(viewer.store(), run_id, suite, case, i)
+        if d is None:
+            raise LookupError(f"no sample {suite}/{case}#{i} in run {run_id}")
+        history = sample_labels(viewer.store(), run_id, suite, case, i)
+        base = f"/runs/{quote(run_id, safe='')}/sample?"
+        return page("sample.html", title=f"{suite}/{case}#{i}", d=d, labels=history, saved=saved,
+                    who=os.environ.get("USER", ""), action=f"/runs/{quote(run_id, safe='')}/label",
+                    run_link=f"/runs/{quote(run_id, safe='')}",
+                    sibling=lambda n: base + urlencode({"suite": suite, "case": case, "i": n}))
+
+    @app.post("/runs/{run_id}/label")
+    async def label(run_id: str, request: Request) -> Response:
+        from gradeloop.labels import add_label
+
+        body = await request.body()
+        if len(body) > MAX_FORM_BYTES:
+            return error(413, "form too large")
+        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+        try:
+            index = int(form.get("i", ""))
+        except ValueError:
+            return error(400, "i: not a sample index")
+        viewer.meta(run_id)
+        try:
+            add_label(viewer.store(), run_id, form.get("suite", ""), form.get("case", ""), index,
+                      form.get("grader", ""), form.get("label", ""), note=form.get("note", ""),
+                      who=form.get("who", "") or os.environ.get("USER", ""))
+        except InputError as exc:
+            return error(400, str(exc))
+        url = f"/runs/{quote(run_id, safe='')}/sample?" + urlencode({"suite": form["suite"], "case": form["case"], "i": index,
+                                                      "saved": "1"})
+        return RedirectResponse(url, status_code=303)
+
+    @app.get("/compare", response_class=HTMLResponse)
+    def compare(base: str = "", cand: str = "", flips: int = 100) -> HTMLResponse:
+        metas, _ = queries.list_runs(viewer.store(), "", 1, 200)
+        ctx: dict[str, Any] = {"title": "compare", "runs": metas, "base": base, "cand": cand, "cmp": None}
+        if base and cand:
+            ctx.update(_compare(viewer, base, cand, max(1, min(flips, 1000))))
+        return page("compare.html", **ctx)
+
+    @app.get("/tunes", response_class=HTMLResponse)
+    def tunes() -> HTMLResponse:
+        items = [t for t in (_tune_state(viewer.tunes_dir, tid) for tid in _tune_ids(viewer.tunes_dir)) if t]
+        return page("tunes.html", title="tuning", tunes=items)
+
+    @app.get("/tunes/{tune_id}", response_class=HTMLResponse)
+    def tune(tune_id: str) -> HTMLResponse:
+        state = _tune_state(viewer.tunes_dir, tune_id)
+        if state is None:
+            raise LookupError(f"no tuning state {tune_id!r}")
+        pts = [("baseline", state.get("baseline", {}).get("focus"))] + [
+            (f"iteration {it.get('iteration')}{'' if it.get('kept') else ' (rolled back)'}", it.get("focus"))
+            for it in state.get("iterations", [])]
+        return page("tune.html", title=f"tuning {tune_id}", state=state, tune_id=tune_id,
+                    curve=interval_bars(pts, "focus pass rate per iteration"))
+
+    app.state.viewer = viewer
+    return app
+
+
+def _tune_ids(root: Path) -> list[str]:
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if TUNE_ID.match(p.name) and (p / "state.json").is_file())
+
+
+def _tune_state(root: Path, tune_id: str) -> dict | None:
+    """The saved state of a tune, or None: ids outside the pattern or paths outside `root` are refused."""
+    if not TUNE_ID.match(tune_id) or ".." in tune_id:
+        return None
+    path = (root / tune_id / "state.json").resolve()
+    try:
+        path.relative_to(root.resolve())
+    except ValueError:
+        return None
+    if not path.is_file():
+        return None
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict):
+        return None
+    state.setdefault("tune_id", tune_id)
+    return state
+
+
+def _outcome(case: dict | None) -> str:
+    """A case's verdict for flips: pass when most valid samples pass; error when none is valid."""
+    if case is None:
+        return "missing"
+    rate = case.get("pass_rate")
+    return "error" if rate is None else ("pass" if rate >= 0.5 else "fail")
+
+
+def _shown(case: dict | None) -> str:
+    if not case or not case["samples"]:
+        return ""
+    s = case["samples"][0]
+    from gradeloop.tools.calls import shown_output
+
+    out = shown_output(s.get("output"), s.get("tool_calls"))
+    return out if out is not None else f"[error] {s.get('error') or ''}"
+
+
+def _compare(viewer: Viewer, base_id: str, cand_id: str, max_flips: int) -> dict[str, Any]:
+    from gradeloop.gate import compare_runs
+    from gradeloop.gate.partial import PartialRunError
+
+    base, cand = viewer.run_json(base_id), viewer.run_json(cand_id)
+    partial = None
+    try:
+        cmp = compare_runs(base, cand)
+    except PartialRunError as exc:
+        partial = str(exc)
+        cmp = compare_runs(base, cand, allow_partial=True)
+    b = {(c["suite"], c["id"]): c for c in base["cases"]}
+    c_ = {(c["suite"], c["id"]): c for c in cand["cases"]}
+    worse, better = [], []
+    for key in [k for k in b if k in c_]:
+        bo, co = _outcome(b[key]), _outcome(c_[key])
+        if bo == "pass" and co != "pass":
+            worse.append((key, bo, co))
+        elif bo != "pass" and co == "pass":
+            better.append((key, bo, co))
+
+    def rows(items: list) -> list[dict]:
+        return [{"suite": k[0], "case": k[1], "base": bo, "cand": co, "base_output": _shown(b[k]),
+                 "cand_output": _shown(c_[k]),
+                 "base_link": f"/runs/{quote(base_id, safe='')}/sample?" + urlencode({"suite": k[0], "case": k[1], "i": 0}),
+                 "cand_link": f"/runs/{quote(cand_id, safe='')}/sample?" + urlencode({"suite": k[0], "case": k[1], "i": 0})}
+                for k, bo, co in items[:max_flips]]
+
+    scopes = [("all", cmp["overall"])] + list(cmp["slices"].items())
+    return {"cmp": cmp, "partial": partial, "worse": rows(worse), "better": rows(better), "n_worse": len(worse),
+            "n_better": len(better),
+            "plot": forest([(n, e.get("diff"), e["verdict"]) for n, e in scopes], "paired difference by slice"),
+            "grader_plot": forest([(n, e.get("diff"), e["verdict"]) for n, e in cmp["graders"].items()],
+                                  "paired difference by grader")}
