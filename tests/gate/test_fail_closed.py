@@ -151,3 +151,15 @@ def test_passing_an_inconclusive_verdict_is_an_explicit_printed_policy_choice(se
     cmp = json.loads((workdir / "c.json").read_text())
     assert cmp["verdict"] == "inconclusive" and cmp["passed"] is True
     assert "passed by policy: on_inconclusive: pass" in capsys.readouterr().out
+
+
+def test_a_suite_may_allow_some_errors_explicitly(workdir) -> None:
+    """`thresholds.max_error_rate` is the suite's own allowance: 1 missing output in 30 passes at 0.05."""
+    suite = _suite(workdir / "suite.yaml")
+    missing_one = _replay(workdir / "m1.jsonl", range(1, N))
+    assert main(["eval", str(suite), "-t", missing_one, "-q"]) == 1  # default: errors make it inconclusive
+    suite.write_text(suite.read_text().replace("{min_pass_rate: 0.8}", "{min_pass_rate: 0.8, max_error_rate: 0.05}"))
+    assert main(["eval", str(suite), "-t", missing_one, "-q"]) == 0
+    assert main(["eval", str(suite), "-t", _replay(workdir / "m3.jsonl", range(3, N)), "-q"]) == 1  # 10% > 5%
+    suite.write_text(suite.read_text().replace("max_error_rate: 0.05", "max_error_rate: 2"))
+    assert main(["eval", str(suite), "-t", missing_one, "-q"]) == 2  # bad input: one line, exit 2

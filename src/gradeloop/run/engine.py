@@ -174,7 +174,7 @@ class Engine:
         if run_id is None:
             run_id = new_run_id()
             suites_meta = [{"name": s.name, "version": s.version, "split": s.split, "source": s.source,
-                            "thresholds": {"min_pass_rate": s.thresholds.min_pass_rate, "on": s.thresholds.on}}
+                            "thresholds": s.thresholds.as_dict()}
                            for s in self.suites]
             self.store.create_run(run_id, key, self.target.spec, fingerprint, self.config.as_dict(), suites_meta)
             self.store.add_cases(run_id, (

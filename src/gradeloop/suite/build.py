@@ -24,7 +24,7 @@ AGENT_KEYS: tuple[str, ...] = ("tools", "steps", "timeout")
 CASE_KEYS: tuple[str, ...] = ("id", "input", "reference", "tags", "expect", "graders", "parent",
                               "metadata", "tools", "tool_choice")
 MESSAGE_KEYS: tuple[str, ...] = ("role", "content", "name", "tool_calls", "tool_call_id")
-THRESHOLD_KEYS: tuple[str, ...] = ("min_pass_rate", "on")
+THRESHOLD_KEYS: tuple[str, ...] = ("min_pass_rate", "on", "max_error_rate")
 DEFAULTS_KEYS: tuple[str, ...] = ("graders", "tools", "tool_choice")
 THRESHOLD_ON: tuple[str, ...] = ("mean", "ci_low")
 
@@ -280,7 +280,7 @@ def _with_tools(case: Case, rec: Record, file: str, tools: tuple[dict[str, Any],
 
 
 def build_thresholds(rec: Record, file: str) -> Thresholds:
-    """`thresholds: {min_pass_rate: 0..1, on: mean|ci_low}`; absent means no threshold."""
+    """`thresholds: {min_pass_rate: 0..1, on: mean|ci_low, max_error_rate: 0..1}`; absent means no threshold."""
     value = rec.data.get("thresholds")
     if value is None:
         return Thresholds()
@@ -295,7 +295,11 @@ def build_thresholds(rec: Record, file: str) -> Thresholds:
     on = value.get("on", "mean")
     if on not in THRESHOLD_ON:
         _fail(rec, file, "thresholds.on", f"must be one of {', '.join(THRESHOLD_ON)}, got {on!r}")
-    return Thresholds(min_pass_rate=None if rate is None else float(rate), on=on)
+    errors = value.get("max_error_rate", 0.0)
+    if isinstance(errors, bool) or not isinstance(errors, (int, float)) or not math.isfinite(errors) \
+            or not 0.0 <= errors <= 1.0:
+        _fail(rec, file, "thresholds.max_error_rate", f"must be a number between 0 and 1, got {errors!r}")
+    return Thresholds(min_pass_rate=None if rate is None else float(rate), on=on, max_error_rate=float(errors))
 
 
 def _build_defaults(rec: Record, file: str) -> tuple[GraderSpec, ...]:

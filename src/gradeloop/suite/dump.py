@@ -34,6 +34,8 @@ def _thresholds(t: Thresholds) -> dict[str, Any]:
         out["min_pass_rate"] = t.min_pass_rate
     if t.on != "mean":
         out["on"] = t.on
+    if t.max_error_rate:
+        out["max_error_rate"] = t.max_error_rate
     return out
 
 

@@ -70,6 +70,15 @@ class Thresholds:
 
     min_pass_rate: float | None = None
     on: Literal["mean", "ci_low"] = "mean"
+    max_error_rate: float = 0.0  # share of planned samples that may error or be missing before a pass is refused
+
+    def as_dict(self) -> dict[str, object]:
+        """As stored in runs and hashed into the version (max_error_rate only when set, so older
+        suites keep their versions)."""
+        out: dict[str, object] = {"min_pass_rate": self.min_pass_rate, "on": self.on}
+        if self.max_error_rate:
+            out["max_error_rate"] = self.max_error_rate
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ def suite_content(suite: "Suite") -> dict[str, Any]:
         "name": suite.name,
         "split": suite.split,
         "defaults": {"graders": [grader_dict(g) for g in suite.default_graders]},
-        "thresholds": {"min_pass_rate": suite.thresholds.min_pass_rate, "on": suite.thresholds.on},
+        "thresholds": suite.thresholds.as_dict(),
         "cases": [case_dict(c) for c in suite.cases],
     }
     if suite.agent is not None:  # absent otherwise, so suites without an agent keep their versions
