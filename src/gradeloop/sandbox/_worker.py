@@ -284,17 +284,27 @@ def _cpu_exceeded(signum, frame):
 
 
 def set_limits(cfg):
+    """Hard limits the code cannot raise. Returns the names the system refused (limits mode only:
+    with namespaces, on Linux, a refused limit is a failed set-up)."""
     signal.signal(signal.SIGXCPU, _cpu_exceeded)
     mb = 1 << 20
-    limits = [(resource.RLIMIT_AS, cfg["memory_mb"] * mb), (resource.RLIMIT_FSIZE, cfg["disk_mb"] * mb),
-              (resource.RLIMIT_NOFILE, cfg["open_files"]), (resource.RLIMIT_CORE, 0),
-              (resource.RLIMIT_CPU, int(cfg["worker_cpu_seconds"]))]
+    limits = [("memory", resource.RLIMIT_AS, cfg["memory_mb"] * mb),
+              ("file size", resource.RLIMIT_FSIZE, cfg["disk_mb"] * mb),
+              ("open files", resource.RLIMIT_NOFILE, cfg["open_files"]), ("core", resource.RLIMIT_CORE, 0),
+              ("cpu", resource.RLIMIT_CPU, int(cfg["worker_cpu_seconds"]))]
     if cfg["isolation"] == "namespaces":
-        limits.append((resource.RLIMIT_NPROC, cfg["processes"]))
-    for which, value in limits:
-        soft, hard = resource.getrlimit(which)
-        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        resource.setrlimit(which, (value, value))
+        limits.append(("processes", resource.RLIMIT_NPROC, cfg["processes"]))
+    refused = []
+    for name, which, value in limits:
+        try:
+            soft, hard = resource.getrlimit(which)
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(which, (value, value))
+        except (OSError, ValueError):
+            if cfg["isolation"] == "namespaces":
+                raise OSError(f"cannot set the {name} limit") from None
+            refused.append(name)  # e.g. macOS refuses an address-space limit
+    return refused
 
 
 # -- serving -------------------------------------------------------------------------------
@@ -471,11 +481,7 @@ def main():
         threading.Thread(target=_orphan_watch, args=(os.getppid(), lambda: os._exit(1)), daemon=True).start()
         workdir = cfg["workdir"]
         os.chdir(workdir)
-        try:
-            set_limits(cfg)
-        except (OSError, ValueError) as exc:
-            send(wfd, {"ready": False, "error": f"cannot set resource limits: {exc}"})
-            return
+        info["limits_refused"] = set_limits(cfg)
     os.environ.clear()
     os.environ.update(cfg["env"])
     info["workdir"] = workdir
