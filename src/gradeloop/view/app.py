@@ -304,11 +304,12 @@ def _tune_state(root: Path, tune_id: str) -> dict | None:
 
 
 def _outcome(case: dict | None) -> str:
-    """A case's verdict for flips: pass when most valid samples pass; error when none is valid."""
+    """A case's verdict for flips: pass when more than half its valid samples pass (a tie is not a
+    pass: fail closed); error when none is valid."""
     if case is None:
         return "missing"
     rate = case.get("pass_rate")
-    return "error" if rate is None else ("pass" if rate >= 0.5 else "fail")
+    return "error" if rate is None else ("pass" if rate > 0.5 else "fail")
 
 
 def _shown(case: dict | None) -> str:

@@ -227,5 +227,8 @@ def list_runs(store: Store, q: str = "", page: int = 1, per_page: int = PER_PAGE
 
 
 def label_counts(store: Store, run_id: str) -> dict[str, int]:
-    rows = store.db.execute("SELECT label, COUNT(*) FROM labels WHERE run_id=? GROUP BY label", (run_id,)).fetchall()
+    """Latest label per (sample, grader), counted by label: superseded reviews are not counted twice."""
+    rows = store.db.execute(
+        "SELECT label, COUNT(*) FROM labels WHERE label_id IN (SELECT MAX(label_id) FROM labels WHERE run_id=? "
+        "GROUP BY suite, case_id, sample_index, grader) GROUP BY label", (run_id,)).fetchall()
     return {str(k): int(v) for k, v in rows}
