@@ -172,3 +172,9 @@ def test_an_unmappable_assertion_in_an_expanded_test_is_reported_once(tmp_path):
                    "      - type: cost\n        threshold: 0.1\n")
     result = import_promptfoo(cfg)
     assert len(result.suite.cases) == 6 and len(result.errors) == 1 and result.errors[0].line == 5
+
+
+def test_written_suite_has_no_yaml_anchors(imported, tmp_path):
+    write_suite(imported, tmp_path / "pf.yaml")
+    text = (tmp_path / "pf.yaml").read_text()
+    assert "&id" not in text and "*id" not in text  # every case written out in full, readable on its own

@@ -9,6 +9,7 @@ one case per combination, as promptfoo does. Unmappable assertions are issues wi
 """
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import re
@@ -485,7 +486,10 @@ def import_promptfoo(config: str | Path, *, judge: str | None = None, name: str 
     if not cases:
         raise InputError("no test could be imported from this config", file=cfg.file, line=1)
     ids = unique_ids([cid for cid, _ in cases])
-    built = tuple(Case(id=i, input=c.input, graders=c.graders, tags=c.tags, metadata=c.metadata)
+    # Each case gets its own copies: shared objects would be written as YAML anchors (&id001 / *id001).
+    built = tuple(Case(id=i, input=c.input, graders=tuple(GraderSpec(g.type, copy.deepcopy(g.params), g.file, g.line)
+                                                          for g in c.graders),
+                       tags=c.tags, metadata=copy.deepcopy(c.metadata))
                   for i, (_, c) in zip(ids, cases))
     suite_name = name or slug(str(cfg.value.get("description") or path.stem)) or "promptfoo"
     suite = Suite(name=suite_name, cases=built, split=split,  # type: ignore[arg-type]
