@@ -96,7 +96,7 @@ class ProjectFile(_Strict):
     targets: dict[str, TargetEntry] = Field(default_factory=dict)
     default_target: str | None = Field(None, description="The target `gradeloop eval` uses without -t")
     judge: str | None = Field(None, description="Default judge: a target name or a spec")
-    store: str | None = Field(None, description="Results store (SQLite) path, relative to the project")
+    store: str | None = Field(None, description="Results store: a SQLite path relative to the project, or a postgresql:// URL")
     policies: dict[str, str] = Field(default_factory=dict, description="Gate policy files by name")
     env_file: str | None = Field(None, description="KEY=VALUE file loaded for missing variables (keys live here)")
     suites: list[str] = Field(default_factory=list, description="Suites `gradeloop eval` runs when given none")
@@ -125,7 +125,14 @@ class Project:
 
     @property
     def store(self) -> Path | None:
-        return self.path(self.config.store) if self.config.store else None
+        """The store's path relative to the project, or a PostgreSQL URL as given (`${VAR}`s expanded)."""
+        if not self.config.store:
+            return None
+        from gradeloop.run.sql import is_url
+
+        if is_url(self.config.store):  # keep the password out of the file: postgresql://u:${PGPASSWORD}@h/db
+            return os.path.expandvars(self.config.store)  # type: ignore[return-value]
+        return self.path(self.config.store)
 
     @property
     def judge_spec(self) -> str | None:

@@ -18,7 +18,7 @@ from gradeloop.errors import InputError
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Unit benchmarks for LLM features: evaluate, gate and tune with the same graders.")
 
-_COMMAND_MODULES: tuple[str, ...] = ("eval", "graders", "gate", "report", "tune", "probes", "calibrate", "monitor", "data", "contam", "synth", "init", "project", "importers", "view")
+_COMMAND_MODULES: tuple[str, ...] = ("eval", "graders", "gate", "report", "tune", "probes", "calibrate", "monitor", "data", "contam", "synth", "init", "project", "importers", "view", "store")
 
 
 _REGISTERED: list[bool] = []

@@ -17,11 +17,12 @@ from gradeloop.files import atomic_write_text
 if TYPE_CHECKING:
     from gradeloop.run.store import Store
 
-STORE_OPT = typer.Option(None, "--store", help="Results store (SQLite); default .gradeloop/gradeloop.db")
+STORE_OPT = typer.Option(None, "--store", help="Results store: a SQLite file or a postgresql:// URL; "
+                         "default .gradeloop/gradeloop.db")
 
 
 def open_store(path: Optional[Path]) -> "Store":
-    """The results store at `path`, $GRADELOOP_STORE, or .gradeloop/gradeloop.db."""
+    """The results store at `path` (a file or a postgresql:// URL), $GRADELOOP_STORE, or .gradeloop/gradeloop.db."""
     from gradeloop.run.store import DEFAULT_STORE, Store
 
     return Store(path or Path(os.environ.get("GRADELOOP_STORE", DEFAULT_STORE)))

@@ -8,6 +8,7 @@ not a traceback and exit 1 (which means "threshold failed"). GRADELOOP_DEBUG=1 r
 from __future__ import annotations
 
 import sqlite3
+import sys
 
 from gradeloop.files import last_input
 
@@ -40,6 +41,9 @@ def describe_failure(exc: BaseException) -> str:
         elif "unable to open" in msg:
             hint = "; --store must be a file path whose folder exists and is writable"
         return _one_line(f"{_store_name()}: results store error: {msg}{hint}")
+    psycopg = sys.modules.get("psycopg")  # a PostgreSQL store (gradeloop[postgres]): loaded only when used
+    if psycopg is not None and isinstance(exc, psycopg.Error):
+        return _one_line(f"{_store_name()}: results store error (PostgreSQL): {exc}")
     if isinstance(exc, OSError):
         name = exc.filename or where or "file"
         return _one_line(f"{name}: {exc.strerror or exc}")

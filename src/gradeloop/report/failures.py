@@ -73,15 +73,16 @@ def failures_from_store(store: Store, run_id: str, limit: int = SHOWN) -> tuple[
     """The same from the store, reading only failing samples' rows (outputs and grades of `limit` cases)."""
     db = store.db
     counts = {(s, c): (int(bad), int(n)) for s, c, bad, n in db.execute(
-        "SELECT s.suite, s.case_id, SUM(s.passed IS NOT 1), COUNT(*) FROM samples s JOIN cases c "
-        "ON c.run_id = s.run_id AND c.suite = s.suite AND c.case_id = s.case_id WHERE s.run_id=? "
-        "GROUP BY s.suite, s.case_id HAVING SUM(s.passed IS NOT 1) > 0 ORDER BY s.suite, MIN(c.position)",
+        "SELECT s.suite, s.case_id, SUM(CASE WHEN s.passed = 1 THEN 0 ELSE 1 END), COUNT(*) FROM samples s "
+        "JOIN cases c ON c.run_id = s.run_id AND c.suite = s.suite AND c.case_id = s.case_id WHERE s.run_id=? "
+        "GROUP BY s.suite, s.case_id HAVING SUM(CASE WHEN s.passed = 1 THEN 0 ELSE 1 END) > 0 "
+        "ORDER BY s.suite, MIN(c.position)",
         (run_id,))}  # the run JSON's order: suite, then the case's position in its file
     keys = list(counts)[:limit]
     found: list[Failure] = []
     for suite, case_id in keys:
         row = db.execute("SELECT output, error, grades, passed, tool_calls FROM samples WHERE run_id=? AND suite=? "
-                         "AND case_id=? AND passed IS NOT 1 ORDER BY sample_index LIMIT 1",
+                         "AND case_id=? AND (passed IS NULL OR passed <> 1) ORDER BY sample_index LIMIT 1",
                          (run_id, suite, case_id)).fetchone()
         output, error, grades, passed, calls = row
         parsed = json.loads(grades) if grades else []

@@ -17,7 +17,6 @@ from typing import Callable, Sequence
 
 from gradeloop.graders import build_graders, combine, safe_grade
 from gradeloop.graders.base import Grade, Grader, JudgeFactory
-from gradeloop.run.lock import run_lock
 from gradeloop.run.store import Store
 from gradeloop.suite.model import Case, Suite
 from gradeloop.targets.base import Generation, Request, SamplingParams, Target
@@ -191,7 +190,7 @@ class Engine:
     async def arun(self) -> RunOutcome:
         """Run (or resume) under the run's lock: a second process on the same run gets RunBusy (exit 2)."""
         key = run_key(self.target.fingerprint(), self.suites, self.config)
-        with run_lock(self.store.path, key, wait=self.lock_wait):
+        with self.store.run_lock(key, wait=self.lock_wait):
             return await self._arun_locked()
 
     async def _arun_locked(self) -> RunOutcome:

@@ -1,7 +1,9 @@
-"""The results store: every run, case and sample in one SQLite file (WAL mode).
+"""The results store: every run, case and sample in one SQLite file (WAL mode) or PostgreSQL database.
 
 Writes are batched and committed per chunk, so a run killed at any moment keeps every
-finished sample and a restarted run completes only the missing ones.
+finished sample and a restarted run completes only the missing ones. A `postgresql://` URL
+instead of a path puts the same tables in PostgreSQL (run/sql.py translates), for teams and
+for many machines evaluating into one store.
 """
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from contextlib import AbstractContextManager
 from typing import Any, Iterable, Iterator
 
 from gradeloop.errors import InputError
+from gradeloop.run import migrations
 from gradeloop.targets.redact import redact_spec
 
 DEFAULT_STORE = Path(".gradeloop") / "gradeloop.db"
@@ -78,6 +82,15 @@ class SampleRow:
     trajectory: list[dict] | None = None  # agent runs: the messages after the input
 
 
+# Schema versions (run/migrations.py): append a step for every change; never edit a released one.
+_MIGRATIONS = (migrations.create_tables(_SCHEMA), migrations.add_columns(_ADDED_COLUMNS))
+_CACHE_COLUMNS = "key, fingerprint, output, logprobs, usage, signals, created, tool_calls"
+_CACHE_PUT = {
+    "sqlite": f"INSERT OR REPLACE INTO cache ({_CACHE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+    "postgresql": f"INSERT INTO cache ({_CACHE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (key) DO UPDATE SET "
+                  + ", ".join(f"{c} = EXCLUDED.{c}" for c in _CACHE_COLUMNS.split(", ")[1:]),
+}
+
 # json.dumps with default settings, minus its per-call argument checks (~0.5 µs on short values).
 _encode_json = json.JSONEncoder().encode
 _raw_decode = json.JSONDecoder().raw_decode
@@ -96,10 +109,17 @@ def _loads(text: str) -> Any:
 
 
 class Store:
-    """SQLite-backed store of runs, samples and the generation cache."""
+    """Store of runs, samples and the generation cache: a SQLite file, or a PostgreSQL URL."""
 
     def __init__(self, path: str | Path = DEFAULT_STORE) -> None:
-        self.path = Path(path)
+        from gradeloop.run.sql import store_location
+
+        location = store_location(path)
+        self.dialect = "sqlite"
+        if isinstance(location, str):  # postgresql://...
+            self._open_postgres(location)
+            return
+        self.path = location
         _OPEN_PATHS[:] = [str(self.path)]  # named by the CLI's one-line error if a write fails later
         if self.path.is_dir():
             raise InputError("is a folder; --store takes the path of a SQLite file", file=str(self.path))
@@ -108,24 +128,30 @@ class Store:
             self.db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
+            migrations.migrate(self.db, _MIGRATIONS, where=str(self.path))
         except (sqlite3.Error, OSError) as exc:
             raise InputError(f"cannot open the results store: {exc}", file=str(self.path)) from None
-        self._add_columns()
 
-    def _add_columns(self) -> None:
-        for table, column, kind in _ADDED_COLUMNS:
-            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
-            if column not in have:
-                try:
-                    with self.db:
-                        self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-                except sqlite3.OperationalError as exc:  # another process added it first
-                    if "duplicate column" not in str(exc):
-                        raise
+    def _open_postgres(self, url: str) -> None:
+        from gradeloop.run.sql import PgConnection, redact_url
+
+        self.dialect = "postgresql"
+        self.url = url
+        self.path = redact_url(url)  # type: ignore[assignment]  # what messages name: never the password
+        _OPEN_PATHS[:] = [self.path]
+        self.db = PgConnection(url)  # type: ignore[assignment]  # sqlite3's surface, see run/sql.py
+        migrations.migrate(self.db, _MIGRATIONS, where=self.path)
 
     def close(self) -> None:
         self.db.close()
+
+    def run_lock(self, key: str, *, wait: float = 0.0) -> AbstractContextManager[None]:
+        """One process at a time per run: a file lock beside a SQLite store, an advisory lock in PostgreSQL."""
+        if self.dialect == "postgresql":
+            return self.db.run_lock(key, wait=wait)  # type: ignore[attr-defined]
+        from gradeloop.run.lock import run_lock
+
+        return run_lock(self.path, key, wait=wait)
 
     # runs ------------------------------------------------------------------------------
     def create_run(self, run_id: str, run_key: str, target_spec: str, fingerprint: str,
@@ -215,8 +241,10 @@ class Store:
 
     def add_sample_rows(self, rows: Iterable[tuple]) -> None:
         """Rows in `_SAMPLE_COLUMNS` order, JSON columns as text (the engine's hot path)."""
+        # PostgreSQL: many machines may write one store; a sample already there is kept, never doubled.
+        verb = "INSERT OR IGNORE" if self.dialect == "postgresql" else "INSERT"
         with self.db:
-            self.db.executemany(f"INSERT INTO samples ({_SAMPLE_COLUMNS}) VALUES "
+            self.db.executemany(f"{verb} INTO samples ({_SAMPLE_COLUMNS}) VALUES "
                                 f"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 
     def samples(self, run_id: str) -> Iterator[SampleRow]:
@@ -246,9 +274,7 @@ class Store:
     def cache_put_many(self, rows: Iterable[tuple]) -> None:
         """rows: (key, fingerprint, output, logprobs, usage, signals[, tool_calls as a list of dicts])."""
         with self.db:
-            self.db.executemany(
-                "INSERT OR REPLACE INTO cache (key, fingerprint, output, logprobs, usage, signals, created, tool_calls) "
-                "VALUES (?,?,?,?,?,?,?,?)",
+            self.db.executemany(_CACHE_PUT[self.dialect],
                 ((r[0], r[1], r[2], json.dumps(r[3]) if r[3] is not None else None,
                   json.dumps(r[4]) if r[4] is not None else None, json.dumps(r[5] or {}), time.time(),
                   json.dumps(r[6]) if len(r) > 6 and r[6] else None) for r in rows))
