@@ -144,7 +144,11 @@ def test_labels_are_stored_with_who_and_never_change_the_grade(client, store_pat
     assert client.post("/runs/run-cand/label", data={**form, "case": "m-99"}).status_code == 400
     assert client.post("/runs/nope/label", data=form).status_code == 404
     assert client.post("/runs/run-cand/label", data=form, headers={"Origin": "http://evil.example"}).status_code == 403
-    assert store.db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 2
+    for other in ("http://127.0.0.1:3000", "null", "http://localhost"):  # another port, a sandboxed frame
+        assert client.post("/runs/run-cand/label", data=form, headers={"Origin": other}).status_code == 403
+    assert client.post("/runs/run-cand/label", data=form, headers={"Origin": "http://127.0.0.1"},
+                       follow_redirects=False).status_code == 303
+    assert store.db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 3
     store.close()
 
 

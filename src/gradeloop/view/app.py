@@ -153,13 +153,15 @@ def create_app(store_path: str | Path, *, tunes_dir: str | Path | None = None,
         if allowed is not None and host not in allowed:
             return Response("host not allowed\n", status_code=421, media_type="text/plain")
         if request.method not in ("GET", "HEAD"):
+            # a write must come from the viewer's own pages: same host AND port (another local web app
+            # on another port is another origin); "null" (sandboxed frames) is refused too
             origin = request.headers.get("origin") or request.headers.get("referer")
-            if origin and _host_only(urlsplit(origin).netloc) != host:
+            if origin and urlsplit(origin).netloc.lower() != request.headers.get("host", "").strip().lower():
                 return Response("cross-origin request refused\n", status_code=403, media_type="text/plain")
         response = await call_next(request)
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "same-origin"  # no-referrer would make a form's Origin "null"
         response.headers["X-Frame-Options"] = "DENY"
         return response
 
@@ -174,6 +176,10 @@ def create_app(store_path: str | Path, *, tunes_dir: str | Path | None = None,
     @app.get("/static/view.css")
     def stylesheet() -> Response:
         return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return Response(status_code=204)
 
     @app.get("/", response_class=HTMLResponse)
     def runs(q: str = "", page_no: int = 1) -> HTMLResponse:
