@@ -11,6 +11,8 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from gradeloop.errors import InputError
+from gradeloop.files import read_input_bytes
+from gradeloop.suite.text import decode_utf8
 from gradeloop.suite.yaml_tree import collect_lines, compose, line_of, to_python
 
 M = TypeVar("M", bound=BaseModel)
@@ -26,13 +28,7 @@ def _field_path(loc: tuple) -> str:
 def load_yaml_config(path: str | Path, model: type[M]) -> M:
     """Parse `path` as YAML and validate it as `model`; any problem is an InputError."""
     file = str(path)
-    try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=file) from None
-    except UnicodeDecodeError as exc:
-        raw = Path(path).read_bytes()
-        raise InputError("not valid UTF-8", file=file, line=raw[: exc.start].count(b"\n") + 1) from None
+    text = decode_utf8(read_input_bytes(path, what="YAML file"), file)  # FIFOs, devices, bad UTF-8: InputError
     node = compose(text, file)
     if node is None:
         raise InputError("empty file", file=file)

@@ -124,3 +124,13 @@ def read_input_bytes(path: str | Path, *, what: str = "file", max_bytes: int = M
         raise InputError(f"cannot read: {exc.strerror or exc}", file=file) from None
     finally:
         os.close(fd)
+
+
+def read_input_text(path: str | Path, *, what: str = "file", max_bytes: int = MAX_INPUT_BYTES) -> str:
+    """`read_input_bytes` decoded as UTF-8 (BOM dropped); a bad byte is an InputError with its line."""
+    data = read_input_bytes(path, what=what, max_bytes=max_bytes)
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"not valid UTF-8: byte 0x{data[exc.start]:02x}", file=str(path), line=line) from None

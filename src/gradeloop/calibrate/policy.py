@@ -93,24 +93,17 @@ class Policy:
     def load(cls, path: str | Path) -> "Policy":
         """Read and validate a policy file (JSON or YAML)."""
         source = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot read policy: {exc}", file=source) from None
-        if Path(path).suffix.lower() in (".yaml", ".yml"):
-            import yaml
+        from gradeloop import safejson
+        from gradeloop.files import read_input_text
 
-            try:
-                data = yaml.safe_load(text)
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                raise InputError(f"malformed YAML: {getattr(exc, 'problem', exc)}", file=source,
-                                 line=mark.line + 1 if mark else None) from None
+        text = read_input_text(path, what="policy file")  # FIFOs and devices refused, bad UTF-8 with its line
+        if Path(path).suffix.lower() in (".yaml", ".yml"):
+            from gradeloop.suite.yaml_tree import compose, to_python
+
+            node = compose(text, source)  # file:line errors; alias bombs refused
+            data = None if node is None else to_python(node, source)
         else:
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"malformed JSON: {exc.msg}", file=source, line=exc.lineno) from None
+            data = safejson.loads(text, source)
         return cls.from_dict(data, source)
 
     @classmethod
