@@ -240,3 +240,16 @@ def test_hostile_text_stays_text_everywhere(tmp_path):
     assert sample.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") >= 4  # suite, case, output, note...
     run = client.get(pages[2]).text
     assert "1 sample(s) match" in run  # the filter found it by its hostile text
+
+
+def test_run_page_shows_mutation_robustness(tmp_path):
+    path = tmp_path / "m.db"
+    store = Store(path)
+    verdicts = {("s", "q1"): [True], ("s", "q1~typos~0"): [False], ("s", "q1~casing~0"): [True],
+                ("s", "q2"): [True], ("s", "q2~typos~0"): [True]}
+    add_run(store, "r-mut", verdicts)
+    store.close()
+    page = TestClient(create_app(path), base_url="http://127.0.0.1").get("/runs/r-mut").text
+    table = rows(page, "robustness")
+    assert len(table) == 3 and ">all<" in table[0] and ">typos<" in "".join(table)
+    assert "q1~typos~0" in page  # the flipped variant, linked to its samples
