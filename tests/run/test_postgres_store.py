@@ -125,17 +125,20 @@ def test_four_processes_writing_one_store_lose_nothing_and_duplicate_nothing(tmp
              for seed in range(4)]
     errors = [p.communicate(timeout=300)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    # 2) four processes writing the same samples of one run at once: each stored exactly once.
+    # (forked before this process opens a connection: a child must not share the parent's socket)
+    setup = Store(db_url)
+    setup.create_run("shared", "k-shared", "replay:x", "fp", {}, [])
+    setup.close()
+    with get_context("fork").Pool(4) as pool:
+        assert pool.starmap(_write_overlapping, [(db_url, w, 500) for w in range(4)]) == [500] * 4
     st = Store(db_url)
     try:
-        runs = st.list_runs()
+        runs = [r for r in st.list_runs() if r["run_id"] != "shared"]
         assert len(runs) == 4 and all(r["status"] == "done" for r in runs)
         for r in runs:
             keys = st.done_keys(r["run_id"])
             assert len(keys) == 120 and {k[2] for k in keys} == {0}
-        # 2) four processes writing the same samples of one run at once: each stored exactly once.
-        st.create_run("shared", "k-shared", "replay:x", "fp", {}, [])
-        with get_context("spawn").Pool(4) as pool:
-            assert pool.starmap(_write_overlapping, [(db_url, w, 500) for w in range(4)]) == [500] * 4
         rows = list(st.samples("shared"))
         assert len(rows) == 500 and len({r.case_id for r in rows}) == 500
         assert all(r.output == f"out {int(r.case_id[1:])}" for r in rows)
