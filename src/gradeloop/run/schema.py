@@ -49,6 +49,9 @@ class Errors(_Model):
     target: int = Field(ge=0)
     grader: int = Field(ge=0)
     samples: int = Field(ge=0)
+    missing: int = Field(0, ge=0)
+    planned: Optional[int] = Field(None, ge=0)
+    rate: Optional[float] = None
 
 
 class Metrics(_Model):
@@ -62,6 +65,8 @@ class ThresholdResult(_Model):
     on: str
     value: Optional[float] = None
     passed: bool
+    verdict: Optional[str] = None
+    reason: Optional[str] = None
 
 
 class SuiteEntry(_Model):
@@ -72,6 +77,7 @@ class SuiteEntry(_Model):
     thresholds: Optional[dict[str, Any]] = None
     metrics: Metrics
     thresholds_result: Optional[ThresholdResult] = None
+    verdict: Optional[str] = None
 
 
 class Target(_Model):
@@ -121,6 +127,7 @@ class Case(_Model):
 class Slice(_Model):
     pass_rate: Estimate
     score: Estimate
+    errors: Optional[Errors] = None
 
 
 class GraderEntry(_Model):
