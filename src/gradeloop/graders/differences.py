@@ -44,4 +44,9 @@ DIFFERENCES: Mapping[str, str] = {
                     "error; a score_model enters the formula on its own range, as in OpenAI's multi.",
     "refusal-detector": "refusal / not_refusal use a phrase detector on the first two sentences (not promptfoo's "
                         "phrase list); \"I can't tell which..., but\" is an answer; `judge:` asks a model instead.",
+    "tool-call-matching": "tool_call pairs parallel calls one to one, best assignment first (BFCL takes the first "
+                          "match per expected call, which can miss a valid pairing), and scores near misses with "
+                          "partial credit (BFCL is pass/fail; pass still needs a full match).",
+    "tools-valid": "tool_call_valid checks calls against the case's declared `tools` (promptfoo's "
+                   "is-valid-openai-tools-call against the provider's tools); a case without tools is a grader error.",
 }
