@@ -115,8 +115,13 @@ def test_fingerprint_tells_secrets_apart_without_showing_them():
         assert "PW" not in t.spec + t.fingerprint() + repr(t) and "K1" not in t.spec + repr(t)
 
 
-def test_eval_with_credentials_in_the_url_leaks_them_nowhere(tmp_path):
-    """A real `gradeloop eval` subprocess against a real local server: the secrets are sent, never stored or printed."""
+def test_eval_with_credentials_in_the_url_leaks_them_nowhere(tmp_path, capsys):
+    """A real `gradeloop eval` subprocess against a real local server: the secrets are sent, never stored or printed.
+
+    The commands that read the run afterwards run in-process (same code path, no interpreter start-up).
+    """
+    from gradeloop.cli import main
+
     suite = tmp_path / "s.yaml"
     suite.write_text("name: leak\nthresholds: {min_pass_rate: 0.5}\ncases:\n"
                      "  - id: a\n    input: hello [link](x)\n    graders: [{type: contains, value: echo}]\n")
@@ -127,23 +132,24 @@ def test_eval_with_credentials_in_the_url_leaks_them_nowhere(tmp_path):
         port = url.split(":")[2].split("/")[0]
         spec = f"openai:m@http://alice:PW-s3cret@127.0.0.1:{port}/v1?api-version=2024-02-01&api-key=KEY-s3cret"
         store = tmp_path / "g.db"
-        outputs = []
-        for argv in (["eval", str(suite), "-t", spec, "--store", str(store), "--json", str(tmp_path / "run.json")],
-                     ["runs", "--store", str(store)], ["show", "latest", "--store", str(store)],
+        proc = subprocess.run([sys.executable, "-m", "gradeloop.cli", "eval", str(suite), "-t", spec, "--store",
+                               str(store), "--json", str(tmp_path / "run.json")],
+                              capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        outputs = [proc.stdout + proc.stderr]
+        for argv in (["runs", "--store", str(store)], ["show", "latest", "--store", str(store)],
                      ["report", "latest", "--store", str(store), "--html", str(tmp_path / "r.html"),
                       "--markdown-out", str(tmp_path / "r.md")],
                      ["compare", str(tmp_path / "run.json"), str(tmp_path / "run.json"), "--json",
                       str(tmp_path / "cmp.json"), "--store", str(store)],
                      ["eval", str(suite), "-t", spec + ";bogus=1", "--store", str(store)]):
-            proc = subprocess.run([sys.executable, "-m", "gradeloop.cli", *argv], capture_output=True, text=True,
-                                  env=env, timeout=120, cwd=tmp_path)
-            outputs.append(proc.stdout + proc.stderr)
-            assert proc.returncode in (0, 1, 2), proc.stderr
+            assert main(argv) in (0, 1, 2)
+            captured = capsys.readouterr()
+            outputs.append(captured.out + captured.err)
         received = list(server.received)
-    assert received, "the endpoint was called"
-    first = received[0]
-    # sent: the query after the joined path (Azure style), and basic auth from the userinfo
-    assert first.headers.get("authorization") == "Basic " + base64.b64encode(b"alice:PW-s3cret").decode()
+    assert len(received) == 1, "the endpoint was called once"
+    # sent: basic auth from the userinfo (the query after the joined path: see the next test)
+    assert received[0].headers.get("authorization") == "Basic " + base64.b64encode(b"alice:PW-s3cret").decode()
     stored = sqlite3.connect(store).execute("SELECT target_spec FROM runs").fetchall()
     texts = outputs + [repr(stored)] + [p.read_text() for p in (tmp_path / "run.json", tmp_path / "r.html",
                                                                 tmp_path / "r.md", tmp_path / "cmp.json")]
