@@ -137,6 +137,17 @@ def main() -> None:
             rows.append((f"text search q=answer {pick}/", *timed_get(client, f"/runs/{run_id}?q=answer+{pick}%2F")))
             rows.append(("sample page", *timed_get(client, f"/runs/{run_id}/sample?suite=big&case=c{pick:06d}&i=1")))
             browser = browser_times(base, run_id, args.pages)
+        # as `gradeloop view` starts: the newest runs' figures computed in the background at start-up
+        t0 = time.perf_counter()
+        app = create_app(store_path, warm=True)
+        viewer = app.state.viewer
+        while not any(k[0] == "graders" for k in list(viewer._cache)):
+            time.sleep(0.05)
+        t_warm = time.perf_counter() - t0
+        with background_server(app) as base, httpx.Client(base_url=base, timeout=120) as client:
+            rows.append((f"after start-up warm-up ({t_warm:.1f}s in the background): runs list",
+                         *timed_get(client, "/")))
+            rows.append(("after start-up warm-up: run page, first open", *timed_get(client, f"/runs/{run_id}")))
         print()
         print("| what | seconds | bytes |")
         print("|---|--:|--:|")

@@ -29,7 +29,7 @@ def add_run(store: Store, run_id: str, verdicts: dict[tuple[str, str], list[bool
     samples = max(len(v) for v in verdicts.values())
     store.create_run(run_id, run_id, target, "fp", {"samples": samples}, [{"name": s} for s in suites])
     rows = []
-    for pos, ((suite, case), vs) in enumerate(verdicts.items()):
+    for pos, (suite, case) in enumerate(verdicts):
         rows.append((suite, case, pos, (tags or {}).get((suite, case), {"area": "a" if pos % 2 else "b"}), None,
                      None, f"question {case}", "ok"))
     store.add_cases(run_id, rows)

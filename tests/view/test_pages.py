@@ -253,3 +253,18 @@ def test_run_page_shows_mutation_robustness(tmp_path):
     table = rows(page, "robustness")
     assert len(table) == 3 and ">all<" in table[0] and ">typos<" in "".join(table)
     assert "q1~typos~0" in page  # the flipped variant, linked to its samples
+
+
+def test_warm_up_computes_the_newest_runs_figures(store_path):
+    import time
+
+    app = create_app(store_path, warm=True)
+    viewer = app.state.viewer
+    for _ in range(400):  # the thread's work is counted, not timed: wait until it is there
+        if {("graders", "run-base"), ("graders", "run-cand")} <= {k[:2] for k in list(viewer._cache)}:
+            break
+        time.sleep(0.05)
+    kinds = {k[:2] for k in viewer._cache}
+    assert {("overview", "run-cand"), ("summary", "run-cand"), ("graders", "run-base")} <= kinds
+    page = TestClient(app, base_url="http://127.0.0.1").get("/runs/run-cand").text
+    assert "0.725 [" in page  # served from the warmed figures

@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:
             print(f"warning: serving {path} on {host}:{port}, reachable from other machines; no authentication",
                   file=sys.stderr)
         # loopback: only loopback Host headers (no DNS rebinding); remote: whatever name reaches it
-        application = create_app(path, tunes_dir=tunes,
+        application = create_app(path, tunes_dir=tunes, warm=True,
                                  allowed_hosts=None if remote else ("127.0.0.1", "localhost", "::1", host))
         shown = f"[{host}]" if ":" in host else host
         print(f"gradeloop view: http://{shown}:{port}/  (store {path}; Ctrl-C stops)")

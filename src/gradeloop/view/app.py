@@ -25,7 +25,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from gradeloop.errors import InputError
 from gradeloop.run.store import Store
-from gradeloop.view import queries
+from gradeloop.view import figures, queries
 from gradeloop.view.svg import forest, interval_bars
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
@@ -105,14 +105,43 @@ class Viewer:
         return meta
 
     def summary(self, run_id: str) -> dict:
-        from gradeloop.run.results import build_run_summary
-
         meta = self.meta(run_id)
-        return self.cached(("summary", run_id), meta, lambda: build_run_summary(self.store(), run_id))
+        return self.cached(("summary", run_id), meta, lambda: figures.run_figures(self.store(), run_id))
+
+    def overview(self, run_id: str) -> dict:
+        """The runs list's figures: overall and per suite, no tag slices."""
+        meta = self.meta(run_id)
+        return self.cached(("overview", run_id), meta,
+                           lambda: figures.run_figures(self.store(), run_id, with_slices=False))
+
+    def warm(self, limit: int = 5) -> None:
+        """Compute the newest finished runs' figures ahead of the first page view (a background thread)."""
+        try:
+            for m in self.store().list_runs(limit):
+                if m["status"] == "done":
+                    self.overview(m["run_id"])
+                    self.summary(m["run_id"])
+                    self.graders(m["run_id"])
+        except Exception:  # noqa: BLE001 - warming is an optimisation; a page computes what it lacks
+            return
+
+    def robustness(self, run_id: str) -> dict | None:
+        """The run JSON's robustness block, only for runs that hold mutation variants (`~OP~N` ids)."""
+        meta = self.meta(run_id)
+
+        def build() -> dict | None:
+            has = self.store().db.execute("SELECT 1 FROM cases WHERE run_id=? AND (parent IS NOT NULL OR "
+                                          "case_id LIKE '%~%~%') LIMIT 1", (run_id,)).fetchone()
+            if not has:
+                return None
+            from gradeloop.run.results import build_run_summary
+
+            return build_run_summary(self.store(), run_id).get("robustness")
+        return self.cached(("robustness", run_id), meta, build)
 
     def graders(self, run_id: str) -> dict:
         meta = self.meta(run_id)
-        return self.cached(("graders", run_id), meta, lambda: queries.grader_rates(self.store(), run_id))
+        return self.cached(("graders", run_id), meta, lambda: figures.grader_rates(self.store(), run_id))
 
     def run_json(self, run_id: str) -> dict:
         from gradeloop.run.results import build_run_json
@@ -129,13 +158,16 @@ def _host_only(value: str) -> str:
 
 
 def create_app(store_path: str | Path, *, tunes_dir: str | Path | None = None,
-               allowed_hosts: Sequence[str] | None = LOOPBACK_HOSTS) -> FastAPI:
+               allowed_hosts: Sequence[str] | None = LOOPBACK_HOSTS, warm: bool = False) -> FastAPI:
     """The viewer app over the store at `store_path`.
 
     `allowed_hosts`: Host header names accepted (loopback names by default); None accepts any host
-    (a server bound with --allow-remote to a non-loopback address).
+    (a server bound with --allow-remote to a non-loopback address). `warm`: compute the newest runs'
+    figures in a background thread right away (`gradeloop view` does; the first page is then instant).
     """
     viewer = Viewer(Path(store_path), None if tunes_dir is None else Path(tunes_dir))
+    if warm:
+        threading.Thread(target=viewer.warm, name="gradeloop-view-warm", daemon=True).start()
     env = _env()
     app = FastAPI(title="gradeloop view", docs_url=None, redoc_url=None, openapi_url=None)
     allowed = None if allowed_hosts is None else {_host_only(h) for h in allowed_hosts}
@@ -187,7 +219,7 @@ def create_app(store_path: str | Path, *, tunes_dir: str | Path | None = None,
         metas, total = queries.list_runs(store, q, page_no)
         rows = []
         for m in metas:
-            s = viewer.summary(m["run_id"])
+            s = viewer.overview(m["run_id"])
             rows.append({"meta": m, "pass_rate": s["metrics"]["pass_rate"], "errors": s["metrics"]["errors"],
                          "verdicts": [x["verdict"] for x in s["suites"]]})
         return page("runs.html", title="runs", rows=rows, q=q, total=total, page_no=page_no,
@@ -209,6 +241,7 @@ def create_app(store_path: str | Path, *, tunes_dir: str | Path | None = None,
         slices = summary["slices"]
         return page(
             "run.html", title=f"run {run_id}", run=summary, run_id=run_id, graders=graders, samples=samples, f=f,
+            robustness=viewer.robustness(run_id),
             slices=slices, labels=queries.label_counts(viewer.store(), run_id),
             slice_plot=interval_bars([(k, v["pass_rate"]) for k, v in slices.items()], "pass rate by slice"),
             grader_plot=interval_bars([(k, v["pass_rate"]) for k, v in graders.items()], "pass rate by grader"),

@@ -7,12 +7,10 @@ costs the rows it shows plus the filter scan, never a load of the whole run.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from gradeloop.run.store import Store
-from gradeloop.stats import estimate
 
 PER_PAGE = 50
 MAX_PER_PAGE = 500
@@ -192,25 +190,6 @@ def sample_detail(store: Store, run_id: str, suite: str, case_id: str, index: in
     return SampleDetail(run_id, suite, case_id, index, row[0], row[1], row[2], row[3] or 0.0,
                         None if row[4] is None else bool(row[4]), row[5], _json(row[6]) or [], _json(row[7]) or {},
                         _json(row[8]), bool(row[9]), _json(row[10]), _json(row[11]), case, int(n))
-
-
-def grader_rates(store: Store, run_id: str) -> dict[str, dict]:
-    """Each grader's pass rate with its case-clustered interval, from the grades column in SQL."""
-    rows = store.db.execute(
-        "SELECT json_extract(g.value, '$.grader'), s.suite, s.case_id, SUM(json_extract(g.value, '$.passed')), "
-        "COUNT(*) FROM samples s, json_each(s.grades) g WHERE s.run_id = ? AND "
-        "json_extract(g.value, '$.error') IS NULL AND json_extract(g.value, '$.passed') IS NOT NULL "
-        "GROUP BY 1, 2, 3", (run_id,)).fetchall()
-    per: dict[str, list[list[float]]] = defaultdict(list)
-    for name, _suite, _case, hits, n in rows:
-        hits = int(hits or 0)
-        per[str(name)].append([1.0] * hits + [0.0] * (int(n) - hits))
-    errors = dict(store.db.execute(
-        "SELECT json_extract(g.value, '$.grader'), COUNT(*) FROM samples s, json_each(s.grades) g WHERE "
-        "s.run_id = ? AND json_extract(g.value, '$.error') IS NOT NULL GROUP BY 1", (run_id,)).fetchall())
-    names = sorted(set(per) | {str(k) for k in errors})
-    return {name: {"pass_rate": estimate(per.get(name, [])).as_dict(), "errors": int(errors.get(name, 0))}
-            for name in names}
 
 
 def list_runs(store: Store, q: str = "", page: int = 1, per_page: int = PER_PAGE) -> tuple[list[dict], int]:
