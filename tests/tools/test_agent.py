@@ -140,3 +140,31 @@ def test_replay_steps_belong_to_their_own_sample(project):
     (project / "replay.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     lost = {c["id"]: c for c in run(project)["cases"]}["lost"]["samples"][0]
     assert lost["output"] == "step one of sample 0" and lost["signals"]["agent_steps"] == 2.0
+
+
+def test_agent_loop_over_a_real_openai_compatible_endpoint(project):
+    from gradeloop.testing import StubServer
+
+    def responder(messages):
+        last = messages[-1]
+        if last["role"] == "tool":
+            return f"Status: {json.loads(last['content'])['status']}."
+        if "A1" in str(last.get("content")):
+            return {"content": None, "tool_calls": [{"name": "lookup_order", "arguments": {"order_id": "A1"}}]}
+        return "not found"
+
+    server = StubServer(responder)
+    with server as url:
+        store = Store(project / "db.sqlite")
+        outcome = Engine([load_suite(project / "suite.yaml")], load_target(f"openai:stub@{url}"), store,
+                         RunConfig()).run()
+    sent = [r.body for r in server.received if r.body["messages"][-1]["role"] == "tool"]
+    assert sent, "the tool result went back to the model"
+    turn = sent[0]["messages"][-2]  # the assistant turn that called, in OpenAI's wire form
+    assert turn["content"] is None and turn["tool_calls"][0]["function"]["arguments"] == '{"order_id": "A1"}'
+    assert sent[0]["messages"][-1]["tool_call_id"] == turn["tool_calls"][0]["id"] and sent[0]["tools"]
+    doc = build_run_json(store, outcome.run_id)
+    lost = {c["id"]: c for c in doc["cases"]}["lost"]["samples"][0]
+    assert lost["output"] == "Status: lost." and [m["role"] for m in lost["trajectory"]] == ["assistant", "tool",
+                                                                                            "assistant"]
+    assert lost["tool_calls"][0]["arguments"] == {"order_id": "A1"}
