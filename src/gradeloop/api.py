@@ -128,7 +128,8 @@ def grading_warnings(suites: Sequence[Suite], graders: dict[tuple[str, str], tup
 
 def execute(suites: Sequence[Suite], target: Target, store: Store, config: RunConfig, *,
             judge_factory: JudgeFactory | None = None, on_progress: Progress | None = None,
-            on_warning: Callable[[str], None] | None = None, close_target: bool = True) -> RunOutcome:
+            on_warning: Callable[[str], None] | None = None, close_target: bool = True,
+            executor: Any = None) -> RunOutcome:
     """Run suites on a target into a store; the one place a run engine is built.
 
     The target is told the run's concurrency (`limit_concurrency`) and, where it can, reports each
@@ -141,8 +142,12 @@ def execute(suites: Sequence[Suite], target: Target, store: Store, config: RunCo
     if callable(limit):
         limit(config.concurrency)
     progress = _SampleProgress(on_progress) if on_progress is not None else None
+    if isinstance(executor, str):  # "local" | "ray"
+        from gradeloop.run.executor import make_executor
+
+        executor = make_executor(executor)
     engine = Engine(suites, target, store, config, judge_factory=judge_factory or spec_judges,
-                    on_progress=progress.chunk if progress else None, close_target=close_target)
+                    on_progress=progress.chunk if progress else None, close_target=close_target, executor=executor)
     for message in grading_warnings(engine.suites, engine.graders):
         if on_warning is not None:
             on_warning(message)
@@ -199,7 +204,8 @@ def run_document(suites: SuitesArg, target: str | Target, *, samples: int | None
                  concurrency: int = 8, cache: bool = True, temperature: float = 0.0, max_tokens: int = 256,
                  on_progress: Progress | None = None, on_warning: Callable[[str], None] | None = None,
                  full: bool = True, project: Project | None = None,
-                 notes: list[str] | None = None, agent_steps: int | None = None) -> dict[str, Any]:
+                 notes: list[str] | None = None, agent_steps: int | None = None,
+                 executor: Any = None) -> dict[str, Any]:
     """`evaluate` returning the run JSON itself (the CLI prints and writes it without a copy).
 
     With `full=False` it is the run summary: no `cases`, no `graders` (what tables and thresholds read).
@@ -229,7 +235,8 @@ def run_document(suites: SuitesArg, target: str | Target, *, samples: int | None
     st = store if isinstance(store, Store) else Store(store or default_store_path(project))
     try:
         outcome = execute(suite_objs, tgt, st, config, judge_factory=make_judge_factory(judge, project),
-                          on_progress=on_progress, on_warning=on_warning, close_target=isinstance(target, str))
+                          on_progress=on_progress, on_warning=on_warning, close_target=isinstance(target, str),
+                          executor=executor)
         if notes is not None:
             if outcome.resumed:
                 notes.append(f"resumed: {outcome.already_done} samples were already done")
@@ -244,7 +251,7 @@ def run_document(suites: SuitesArg, target: str | Target, *, samples: int | None
 def evaluate(suites: SuitesArg, target: str | Target, *, samples: int | None = 1, seed: int = 0,
              store: Store | str | Path | None = None, judge: str | JudgeFn | None = None, concurrency: int = 8,
              cache: bool = True, temperature: float = 0.0, max_tokens: int = 256,
-             on_progress: Progress | None = None, agent_steps: int | None = None) -> RunResult:
+             on_progress: Progress | None = None, agent_steps: int | None = None, executor: Any = None) -> RunResult:
     """Run `suites` (paths, folders or Suite objects) on `target` and return the typed run.
 
     `target` is a spec (`py:app:answer`, `openai:MODEL@URL`, `hf:PATH`, `replay:FILE`), a target
@@ -253,11 +260,13 @@ def evaluate(suites: SuitesArg, target: str | Target, *, samples: int | None = 1
     `prompt -> text` callable) answers llm_judge graders whose model is `default`. Runs are stored
     (`store`: a Store, a path, default the project's or .gradeloop/gradeloop.db), so an unchanged
     rerun resumes or is served from the cache. `agent_steps` overrides the step limit of suites
-    that run as agents (`agent: {tools: FILE.py}`).
+    that run as agents (`agent: {tools: FILE.py}`). `executor`: "local" (default), "ray", or an
+    executor object (`gradeloop.run.ray_executor.RayExecutor(address=..., workers=...)`); results are the same.
+    `store` may be a postgresql:// URL.
     """
     doc = run_document(suites, target, samples=samples, seed=seed, store=store, judge=judge,
                        concurrency=concurrency, cache=cache, temperature=temperature, max_tokens=max_tokens,
-                       on_progress=on_progress, agent_steps=agent_steps)
+                       on_progress=on_progress, agent_steps=agent_steps, executor=executor)
     return RunResult.from_json(doc)
 
 

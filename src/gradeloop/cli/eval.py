@@ -5,7 +5,7 @@ import gc
 import json
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -38,7 +38,7 @@ def lean_gc(first_generation: int = 10_000) -> Iterator[None]:
 def run_suites(suite_paths: list[Path], target_spec: str, *, samples: int | None = 1, seed: int = 0, concurrency: int = 8,
                temperature: float = 0.0, max_tokens: int = 256, store: Store, use_cache: bool = True,
                progress: bool = True, console: Console | None = None, full: bool = True,
-               judge: str | None = None, agent_steps: int | None = None) -> dict:
+               judge: str | None = None, agent_steps: int | None = None, executor: Any = None) -> dict:
     """Load suites, run them against the target and return the run JSON (used by eval, tune and demo).
 
     With `full=False` it is the run summary (no `cases`, no `graders`): enough for tables and thresholds.
@@ -59,7 +59,7 @@ def run_suites(suite_paths: list[Path], target_spec: str, *, samples: int | None
         run = run_document(suite_paths, target_spec, samples=samples, seed=seed, concurrency=concurrency,
                            temperature=temperature, max_tokens=max_tokens, store=store, cache=use_cache,
                            judge=judge, on_progress=on_progress, on_warning=warn, full=full, notes=notes,
-                           agent_steps=agent_steps)
+                           agent_steps=agent_steps, executor=executor)
     if notes:
         console.print("[dim]" + "; ".join(notes) + "[/dim]")
     return run
@@ -96,6 +96,12 @@ def register(app: typer.Typer) -> None:
         agent_steps: Optional[int] = typer.Option(
             None, "--agent-steps", min=1, help="Most model turns for suites that run as agents "
             "(`agent: {tools: FILE.py}`; overrides their `steps`)"),
+        executor_name: str = typer.Option("local", "--executor", help="Where samples run: local (this process) "
+                                          "or ray (Ray actors, one target each; pip install 'gradeloop[ray]')"),
+        ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join (e.g. "
+                                                  "HOST:6379 or ray://HOST:10001); default: a local one"),
+        ray_workers: Optional[int] = typer.Option(None, "--ray-workers", min=1, help="Ray actors (default: one "
+                                                  "per CPU of the cluster)"),
     ) -> None:
         """Evaluate a target (or several, side by side) on suites; exit 1 when a suite threshold fails or is inconclusive."""
         from gradeloop.project import load_project
@@ -103,6 +109,9 @@ def register(app: typer.Typer) -> None:
         from gradeloop.report.terminal import render_errors, render_run
         from gradeloop.run.results import threshold_failures
 
+        from gradeloop.run.executor import make_executor
+
+        executor = make_executor(executor_name, ray_address=ray_address, ray_workers=ray_workers)
         project = load_project()
         if not suites:
             suites = project.suites if project is not None else []
@@ -127,7 +136,7 @@ def register(app: typer.Typer) -> None:
                 run = run_suites(suites, name, samples=samples, seed=seed, concurrency=concurrency,
                                  temperature=temperature, max_tokens=max_tokens, store=st, use_cache=not no_cache,
                                  progress=not quiet, full=json_out is not None, judge=judge, console=err,
-                                 agent_steps=agent_steps)
+                                 agent_steps=agent_steps, executor=executor)
                 shown, total = (failures_from_run(run) if json_out is not None
                                 else failures_from_store(st, run["run_id"]))
             finally:

@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 
 from gradeloop.graders import build_graders, combine, safe_grade
 from gradeloop.graders.base import Grade, Grader, JudgeFactory
+from gradeloop.run.executor import Executor, LocalExecutor
 from gradeloop.run.store import Store
 from gradeloop.suite.model import Case, Suite
 from gradeloop.targets.base import Generation, Request, SamplingParams, Target
@@ -149,8 +150,9 @@ class Engine:
     def __init__(self, suites: Sequence[Suite], target: Target, store: Store, config: RunConfig = RunConfig(),
                  *, judge_factory: JudgeFactory | None = None,
                  on_progress: Callable[[int, int], None] | None = None, close_target: bool = True,
-                 lock_wait: float = 0.0) -> None:
+                 lock_wait: float = 0.0, executor: Executor | None = None) -> None:
         self.close_target = close_target
+        self.executor: Executor = executor if executor is not None else LocalExecutor()  # where chunks run
         self.lock_wait = lock_wait  # seconds to wait for another process generating the same run
         self.suites = list(suites)
         self.target = target
@@ -206,15 +208,18 @@ class Engine:
         async def one(chunk: list[_Work]) -> None:
             nonlocal finished
             async with gate:
-                rows = await self._run_chunk(run_id, chunk, outcome)
+                rows = await self.executor.run_chunk(self, run_id, chunk, outcome)
             self.store.add_sample_rows(rows)
             finished += len(rows)
             if self.on_progress:
                 self.on_progress(finished, outcome.total)
 
         try:
+            if chunks:
+                await self.executor.start(self)
             await asyncio.gather(*(one(c) for c in chunks))
         finally:
+            await self.executor.aclose()
             if self.close_target:
                 await self.target.aclose()
         self.store.finish_run(run_id)
@@ -223,13 +228,23 @@ class Engine:
     def run(self) -> RunOutcome:
         return asyncio.run(self.arun())
 
+    def _requests(self, chunk: Sequence[_Work]) -> list[Request]:
+        cfg = self.config
+        return [Request(w.case.id, w.case.input, w.sample_index,
+                        sample_seed(cfg.seed, w.suite.name, w.case.id, w.sample_index), cfg.params,
+                        w.case.tools, w.case.tool_choice, case=w.case)
+                for w in chunk]
+
+    def cache_keys(self, chunk: Sequence[_Work]) -> list[str]:
+        """The chunk's cache keys; [] when the cache is off or the target's outputs are not cacheable."""
+        if not (self.config.use_cache and getattr(self.target, "cacheable", False)):
+            return []
+        return _keys(self.target.fingerprint(), self._requests(chunk))
+
     async def _run_chunk(self, run_id: str, chunk: list[_Work], outcome: RunOutcome) -> list[tuple]:
         cfg = self.config
         fingerprint = self.target.fingerprint()
-        requests = [Request(w.case.id, w.case.input, w.sample_index,
-                            sample_seed(cfg.seed, w.suite.name, w.case.id, w.sample_index), cfg.params,
-                            w.case.tools, w.case.tool_choice, case=w.case)
-                    for w in chunk]
+        requests = self._requests(chunk)
         use_cache = cfg.use_cache and getattr(self.target, "cacheable", False)
         gens: list[Generation | None] = [None] * len(chunk)
         keys: list[str] = []
@@ -242,7 +257,7 @@ class Engine:
                 for i, g in zip(idx, await self.agents[name].generate([requests[i] for i in idx])):
                     gens[i] = g
         if use_cache:
-            keys = [cache_key(fingerprint, _cache_input(r), r.sample_index, r.seed or 0, r.params) for r in requests]
+            keys = _keys(fingerprint, requests)
             hits = self.store.cache_get_many(keys)
             for i, k in enumerate(keys):
                 if k in hits and gens[i] is None:
@@ -328,6 +343,10 @@ def agent_targets(suites: Sequence[Suite], target: Target, steps: int | None) ->
         raise InputError("--agent-steps needs a suite with `agent: {tools: FILE.py}` (the tool implementations)",
                          field="agent-steps")
     return agents
+
+
+def _keys(fingerprint: str, requests: Sequence[Request]) -> list[str]:
+    return [cache_key(fingerprint, _cache_input(r), r.sample_index, r.seed or 0, r.params) for r in requests]
 
 
 def _cache_input(req: Request) -> object:

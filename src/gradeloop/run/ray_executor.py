@@ -1,0 +1,189 @@
+"""`--executor ray`: the engine's chunks fanned out to Ray actors, each holding its own target and graders.
+
+The driver (the process running `gradeloop eval`) keeps the run: it plans the samples, reads the
+cache entries of a chunk, sends the chunk (names and sample indices, not objects) to a free actor,
+and writes what comes back (sample rows, new cache entries) to the store. An actor runs the very
+code the local executor runs (`Engine._run_chunk`) on the same suites and settings, so seeds,
+graders, cache keys and rows are the same as a local run's. An actor that dies (its process or its
+machine) fails the call; its chunk, of which nothing reached the store, is sent to another actor and
+a replacement actor is started. A chunk is retried at most `max_retries` times.
+
+An actor holds a target built from its spec (an `hf:` model loads once per actor; give each a GPU
+with `gpus_per_worker=1`), or, for a Target object that no spec names, a pickled copy of it.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from gradeloop.errors import InputError
+
+if TYPE_CHECKING:
+    from gradeloop.run.engine import Engine, RunOutcome, _Work
+
+_COUNTERS = ("generated", "from_cache", "target_errors", "grader_errors")
+
+
+class _RelayStore:
+    """The actor's side of the store: the cache entries the driver sent, and the entries to send back."""
+
+    def __init__(self) -> None:
+        self.hits: dict[str, tuple] = {}
+        self.puts: list[tuple] = []
+
+    def cache_get_many(self, keys: list[str]) -> dict[str, tuple]:
+        return {k: self.hits[k] for k in keys if k in self.hits}
+
+    def cache_put_many(self, rows: Any) -> None:
+        self.puts.extend(tuple(r) for r in rows)
+
+
+class ChunkWorker:
+    """A Ray actor: one target, the suites' graders, and an engine that turns chunks into rows."""
+
+    def __init__(self, target: Any, params: Any, suites: list, config: Any) -> None:
+        from gradeloop.run.engine import Engine
+
+        if isinstance(target, str):
+            from gradeloop.targets import load_target
+
+            target = load_target(target, params=params)
+        self.store = _RelayStore()
+        self.engine = Engine(suites, target, self.store, config, close_target=False)  # type: ignore[arg-type]
+        self.cases = {(s.name, c.id): (s, c) for s in self.engine.suites for c in s.cases}
+
+    def pid(self) -> int:
+        import os
+
+        return os.getpid()
+
+    async def run(self, run_id: str, items: list[tuple[str, str, int]],
+                  hits: dict[str, tuple]) -> tuple[list[tuple], list[tuple], dict[str, int]]:
+        from gradeloop.run.engine import RunOutcome, _Work
+
+        chunk = []
+        for suite, case_id, index in items:
+            s, c = self.cases[(suite, case_id)]
+            chunk.append(_Work(s, c, self.engine.graders[(suite, case_id)], index))
+        self.store.hits, self.store.puts = hits, []  # the actor runs one call at a time (max_concurrency=1)
+        outcome = RunOutcome(run_id, False, 0, 0)
+        rows = await self.engine._run_chunk(run_id, chunk, outcome)
+        return rows, self.store.puts, {k: getattr(outcome, k) for k in _COUNTERS}
+
+    async def close(self) -> None:
+        await self.engine.target.aclose()
+
+
+class RayExecutor:
+    """Chunks on `workers` Ray actors (default: one per CPU of the cluster) at `address` (default: local)."""
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, workers: int | None = None, *, max_retries: int = 3,
+                 cpus_per_worker: float = 1.0, gpus_per_worker: float = 0.0, calls_per_worker: int = 2,
+                 init_kwargs: dict[str, Any] | None = None) -> None:
+        if workers is not None and workers < 1:
+            raise InputError(f"--ray-workers must be at least 1, got {workers}", field="ray-workers")
+        self.address = address
+        self.workers = workers
+        self.max_retries = max_retries
+        self.cpus_per_worker = cpus_per_worker
+        self.gpus_per_worker = gpus_per_worker
+        self.calls_per_worker = max(1, calls_per_worker)
+        self.init_kwargs = dict(init_kwargs or {})
+        self.retried_chunks = 0  # chunks sent again after their actor died
+        self.replaced_workers = 0
+        self._ray: Any = None
+        self._actor_cls: Any = None
+        self._payload: tuple = ()
+        self._slots: asyncio.Queue | None = None
+        self._dead: set[Any] = set()
+        self._actors: list[Any] = []
+        self._own_ray = False
+
+    async def start(self, engine: "Engine") -> None:
+        try:
+            import ray
+        except ImportError:
+            raise InputError("--executor ray needs Ray: pip install 'gradeloop[ray]'", field="executor") from None
+        self._ray = ray
+        if not ray.is_initialized():
+            kwargs = {"log_to_driver": False, "include_dashboard": False, **self.init_kwargs}
+            try:
+                ray.init(address=self.address, **kwargs)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                raise InputError(f"cannot reach the Ray cluster: {exc}", field="ray-address") from None
+            self._own_ray = True
+        self._payload = (_target_payload(engine.target), getattr(engine.target, "params", None), engine.suites,
+                         dataclasses.replace(engine.config))
+        self._actor_cls = ray.remote(ChunkWorker).options(
+            num_cpus=self.cpus_per_worker, num_gpus=self.gpus_per_worker, max_concurrency=1, max_restarts=0)
+        n = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1) // max(self.cpus_per_worker, 1e-9)))
+        self._slots = asyncio.Queue()
+        for _ in range(n):
+            self._spawn()
+
+    def _spawn(self) -> None:
+        actor = self._actor_cls.remote(*self._payload)
+        self._actors.append(actor)
+        assert self._slots is not None
+        for _ in range(self.calls_per_worker):
+            self._slots.put_nowait(actor)
+
+    async def run_chunk(self, engine: "Engine", run_id: str, chunk: "list[_Work]",
+                        outcome: "RunOutcome") -> list[tuple]:
+        ray = self._ray
+        assert self._slots is not None
+        keys = engine.cache_keys(chunk)
+        hits = engine.store.cache_get_many(keys) if keys else {}
+        items = [(w.suite.name, w.case.id, w.sample_index) for w in chunk]
+        failures = 0
+        while True:
+            actor = await self._slots.get()
+            if actor in self._dead:
+                continue  # a slot of an actor that died: dropped
+            try:
+                rows, puts, counts = await actor.run.remote(run_id, items, hits)
+            except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
+                failures += 1
+                if actor not in self._dead:
+                    self._dead.add(actor)
+                    self.replaced_workers += 1
+                    self._spawn()
+                if failures > self.max_retries:
+                    raise RuntimeError(f"a chunk failed on {failures} Ray workers in a row: {exc}") from None
+                self.retried_chunks += 1
+                continue
+            self._slots.put_nowait(actor)
+            break
+        if puts:
+            engine.store.cache_put_many(puts)
+        for k, v in counts.items():
+            setattr(outcome, k, getattr(outcome, k) + v)
+        return rows
+
+    async def aclose(self) -> None:
+        ray = self._ray
+        if ray is None:
+            return
+        alive = [a for a in self._actors if a not in self._dead]
+        if alive:
+            try:
+                await asyncio.gather(*(a.close.remote() for a in alive), return_exceptions=True)
+            finally:
+                for a in self._actors:
+                    ray.kill(a, no_restart=True)
+        self._actors, self._dead, self._slots = [], set(), None
+        if self._own_ray:
+            ray.shutdown()
+            self._own_ray = False
+
+
+def _target_payload(target: Any) -> Any:
+    """What an actor builds its target from: the spec of a built-in target, else the target itself (pickled)."""
+    module = type(target).__module__
+    spec = getattr(target, "spec", None)
+    if isinstance(spec, str) and module.startswith("gradeloop.targets."):
+        return spec
+    return target
