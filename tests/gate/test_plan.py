@@ -64,3 +64,28 @@ def test_more_tests_sharing_alpha_need_more_cases():
     with pytest.raises(InputError) as err:
         plan(run_doc(base), 0.10, tests=0)
     assert err.value.field == "tests"
+
+
+def test_the_gate_policy_judges_fairness_gaps_on_the_corrected_bound_by_default() -> None:
+    from gradeloop.gate.policy import MaxGap
+
+    assert MaxGap(tag="locale", max_gap=0.1).on == "ci_low"
+    assert MaxGap(tag="locale", max_gap=0.1, on="mean").on == "mean"
+
+
+def test_plan_command_takes_margin_and_tests(workdir, capsys) -> None:
+    import json
+
+    from gradeloop.cli import main
+
+    (workdir / "s.yaml").write_text("name: s\ncases:\n" + "".join(
+        f"  - {{id: c{i}, input: q{i}, graders: [{{type: contains, value: ok}}]}}\n" for i in range(40)))
+    (workdir / "r.jsonl").write_text("".join(json.dumps({"case_id": f"c{i}", "output": "ok" if i % 3 else "no"})
+                                             + "\n" for i in range(40)))
+    assert main(["eval", str(workdir / "s.yaml"), "-t", f"replay:{workdir / 'r.jsonl'}", "--json",
+                 str(workdir / "base.json"), "-q"]) == 0  # no threshold, no errors
+    args = ["plan", "--baseline", str(workdir / "base.json"), "--effect", "0.1"]
+    assert main(args + ["--json", "a.json", "--margin", "0"]) == 0
+    assert main(args + ["--json", "b.json", "--margin", "0.05", "--tests", "3"]) == 0
+    a, b = (json.loads((workdir / f).read_text()) for f in ("a.json", "b.json"))
+    assert b["options"][0]["cases"] > a["options"][0]["cases"]  # a margin and more tests need more cases

@@ -204,15 +204,18 @@ def register(app: typer.Typer) -> None:
         alpha: float = typer.Option(0.05, "--alpha"),
         power: float = typer.Option(0.8, "--power"),
         candidate: Optional[str] = typer.Option(None, "--candidate", help="A candidate run for paired variance"),
+        margin: Optional[float] = typer.Option(None, "--margin", help="The gate's margin (default: the policy's)"),
+        tests: int = typer.Option(1, "--tests", help="Scopes sharing alpha: 1 + the slices the gate will test"),
         json_out: Optional[Path] = typer.Option(None, "--json"),
         store: Optional[Path] = STORE_OPT,
     ) -> None:
-        """How many cases × samples detect a regression of --effect at --alpha and --power."""
+        """How many cases × samples detect a regression of --effect beyond the margin at --alpha and --power."""
         from gradeloop.gate import plan
         from gradeloop.run.results import load_run
 
         cand = load_run(candidate, store) if candidate else None
-        result = plan(load_run(baseline, store), effect, alpha=alpha, power=power, candidate=cand)
+        result = plan(load_run(baseline, store), effect, alpha=alpha, power=power, candidate=cand, margin=margin,
+                      tests=tests)
         if json_out:
             write_json(json_out, result)
         console = Console()

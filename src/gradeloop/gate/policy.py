@@ -37,11 +37,16 @@ class Floor(_Strict):
 
 
 class MaxGap(_Strict):
-    """Fairness: the largest gap between strata of a tag must stay under `max_gap`."""
+    """Fairness: the largest gap between strata of a tag must stay under `max_gap`.
+
+    `on: ci_low` (default) fails on a gap *shown* beyond max_gap (multiplicity-corrected lower
+    bound): judging the mean failed 74% of gap-free 5×40 suites at 0.10. `mean` and `ci_high`
+    (fail unless the gap is shown to be small) are stricter choices.
+    """
 
     tag: str
     max_gap: float = Field(ge=0, le=1)
-    on: Literal["mean", "ci_high"] = "mean"
+    on: Literal["ci_low", "mean", "ci_high"] = "ci_low"
 
 
 class GatePolicy(_Strict):

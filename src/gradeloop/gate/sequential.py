@@ -161,8 +161,9 @@ def sequential_gate(baseline: dict[str, Any], suites: Sequence[Suite], target: T
     fixed = None
     if len(used_b) >= 2:
         parts = paired_variance_parts(used_b, used_c)
-        fixed = required_cases(effect, parts.between, parts.within, max(1, round(parts.samples_per_case)),
-                               alpha=alpha, power=power, one_sided=True)
+        fixed = (required_cases(effect, parts.between, parts.within, max(1, round(parts.samples_per_case)),
+                                alpha=alpha, power=power, one_sided=True, margin=margin)
+                 if effect > margin else None)  # a drop within the margin is never a failure to detect
     decision = test.decision if test.decision != "continue" else "undecided"
     low, high = test.confidence_sequence()
     return {
