@@ -257,18 +257,26 @@ class StubServer:
             content = self.responder(messages)
         except Exception as exc:  # the user's responder failing is the server's 500, not a crash
             return _Reply(_http(500, {"error": {"message": f"responder raised {type(exc).__name__}"}}), delay)
-        if not isinstance(content, str):
+        calls: list[dict[str, Any]] = []
+        if isinstance(content, dict):  # an answer with tool calls; content may be None beside them
+            calls = [_wire_call(c, i) for i, c in enumerate(content.get("tool_calls") or [])]
+            content = content.get("content")
+        if not (isinstance(content, str) or (content is None and calls)):
             return _Reply(_http(500, {"error": {"message": f"responder returned {type(content).__name__}"}}), delay)
-        return _Reply(_http(200, self._completion(body, messages, content, kind)), delay)
+        return _Reply(_http(200, self._completion(body, messages, content, kind, calls)), delay)
 
-    def _completion(self, body: dict[str, Any], messages: list[Any], content: str, kind: str | None) -> dict:
+    def _completion(self, body: dict[str, Any], messages: list[Any], content: str | None, kind: str | None,
+                    calls: list[dict[str, Any]] | None = None) -> dict:
         """An OpenAI chat.completion object; usage counts whitespace tokens, logprobs only if asked."""
-        words = content.split()
+        words = (content or "").split()
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in messages if isinstance(m, dict))
         message: dict[str, Any] = {"role": "assistant", "content": content}
+        if calls:
+            message["tool_calls"] = calls
         if kind == "no_content":
             message = {"role": "assistant"}
-        choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}
+        choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop",
+                                  "logprobs": None}
         if body.get("logprobs"):
             choice["logprobs"] = {"content": [
                 {"token": w, "logprob": -0.1 * (len(w) % 7 + 1), "bytes": list(w.encode()), "top_logprobs": []}
@@ -278,6 +286,13 @@ class StubServer:
                 "choices": [] if kind == "empty_choices" else [choice],
                 "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(words),
                           "total_tokens": prompt_tokens + len(words)}}
+
+
+def _wire_call(call: dict[str, Any], index: int) -> dict[str, Any]:
+    """A responder's `{name, arguments}` in OpenAI's wire form (arguments as a JSON string)."""
+    args = call.get("arguments", {})
+    return {"id": call.get("id", f"call_{index}"), "type": "function",
+            "function": {"name": call["name"], "arguments": args if isinstance(args, str) else json.dumps(args)}}
 
 
 @dataclass(frozen=True, slots=True)
