@@ -1,0 +1,168 @@
+"""eval on a local Ray cluster (started here, 2 CPUs, 2 actors): same run as local, cache, resume, a killed worker."""
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray", reason="the ray extra is not installed")
+
+from gradeloop.api import run_document  # noqa: E402
+from gradeloop.run import Store  # noqa: E402
+from gradeloop.run.ray_executor import RayExecutor  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+MODULES = {
+    # A target object (no spec loads it): pickled to the actors. Its output shows the per-sample seed.
+    "seedtarget.py": '''
+        import os
+        from gradeloop.targets.base import Generation
+
+        class SeedTarget:
+            spec = "seed-echo"
+            batch_size = 4
+            cacheable = True
+
+            def __init__(self, log):
+                self.log = log
+
+            def fingerprint(self):
+                return "seed-echo-v1"
+
+            async def generate(self, requests):
+                with open(self.log, "a") as fh:
+                    fh.write("".join(f"{r.case_id}#{r.sample_index}\\n" for r in requests))
+                return [Generation(output=f"{r.case_id} {r.sample_index} {r.seed} " + ("ok" if r.seed % 2 else "no"),
+                                   latency_s=0.0) for r in requests]
+
+            async def aclose(self):
+                pass
+        ''',
+    # A py: target whose first call in the whole cluster kills its worker process (kill -9 style).
+    "dieonce.py": '''
+        import os
+        MARK = os.environ["GL_RAY_MARK"]
+        LOG = os.environ["GL_RAY_LOG"]
+
+        def answer(prompt):
+            try:
+                fd = os.open(MARK, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                pass
+            else:
+                os.close(fd)
+                os._exit(9)  # the actor's process dies mid-chunk: nothing of it was returned
+            with open(LOG, "a") as fh:
+                fh.write(prompt + "\\n")
+            return "ok " + prompt if int(prompt.split()[-1]) % 4 else "no"
+        ''',
+}
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("raymods")
+    for name, text in MODULES.items():
+        (folder / name).write_text(textwrap.dedent(text))
+    env = {"PYTHONPATH": os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")]),
+           "GL_RAY_MARK": str(folder / "died"), "GL_RAY_LOG": str(folder / "calls.log"), "HF_HUB_OFFLINE": "1"}
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": env})
+    import sys
+
+    saved = {k: os.environ.get(k) for k in ("GL_RAY_MARK", "GL_RAY_LOG")}
+    os.environ.update({k: env[k] for k in saved})  # the driver imports the py: target too
+    sys.path.insert(0, str(folder))
+    try:
+        yield folder
+    finally:
+        sys.path.remove(str(folder))
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        ray.shutdown()
+
+
+def _suite(path: Path, n: int) -> Path:
+    lines = ["name: fan", "cases:"]
+    for i in range(n):
+        lines += [f"  - id: c{i:03d}", f"    input: question {i}", f"    tags: {{part: p{i % 3}}}",
+                  "    graders: [{type: contains, value: 'ok'}]"]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _comparable(doc: dict) -> dict:
+    doc = json.loads(json.dumps(doc))
+    for key in ("run_id", "created", "finished", "wall_time_s", "duration_s"):
+        doc.pop(key, None)
+    for case in doc["cases"]:
+        for s in case["samples"]:
+            s.pop("latency_s", None)
+    return doc
+
+
+def test_ray_and_local_give_the_same_run_and_share_the_cache(cluster, tmp_path, monkeypatch):
+    from seedtarget import SeedTarget
+
+    monkeypatch.chdir(tmp_path)
+    suite = _suite(tmp_path / "s.yaml", 30)
+    log = tmp_path / "gen.log"
+    local = run_document([suite], SeedTarget(str(log)), samples=3, seed=7, store=tmp_path / "local.db")
+    executor = RayExecutor(workers=2)
+    far = run_document([suite], SeedTarget(str(log)), samples=3, seed=7, store=tmp_path / "ray.db",
+                       executor=executor)
+    assert _comparable(far) == _comparable(local)  # same per-sample seeds, grades, metrics, slices
+    outputs = [s["output"] for c in far["cases"] for s in c["samples"]]
+    assert len(set(outputs)) == 90 and far["metrics"]["pass_rate"]["n_samples"] == 90
+    generated = log.read_text().splitlines()
+    assert len(generated) == 180 and len(set(generated)) == 90  # each sample once per run
+    # The same command again on Ray: a new run served entirely from the driver's store cache.
+    again = run_document([suite], SeedTarget(str(log)), samples=3, seed=7, store=tmp_path / "ray.db",
+                         executor=RayExecutor(workers=2))
+    assert len(log.read_text().splitlines()) == 180  # nothing generated
+    assert all(s.pop("cached") for c in again["cases"] for s in c["samples"])
+    for c in local["cases"]:
+        for s in c["samples"]:
+            s.pop("cached")
+    assert _comparable(again) == _comparable(local)
+
+
+def test_ray_resumes_a_partial_run_generating_only_the_missing_samples(cluster, tmp_path, monkeypatch):
+    from seedtarget import SeedTarget
+
+    monkeypatch.chdir(tmp_path)
+    suite = _suite(tmp_path / "s.yaml", 20)
+    log = tmp_path / "gen.log"
+    full = run_document([suite], SeedTarget(str(log)), samples=2, store=tmp_path / "a.db", cache=False)
+    st = Store(tmp_path / "a.db")  # make it a run that was killed half-way
+    with st.db:
+        st.db.execute("DELETE FROM samples WHERE case_id >= 'c010'")
+        st.db.execute("UPDATE runs SET status = 'running', finished = NULL")
+    st.close()
+    log.write_text("")
+    resumed = run_document([suite], SeedTarget(str(log)), samples=2, store=tmp_path / "a.db", cache=False,
+                           executor=RayExecutor(workers=2))
+    assert resumed["run_id"] == full["run_id"]
+    assert sorted(log.read_text().splitlines()) == sorted(f"c{i:03d}#{k}" for i in range(10, 20) for k in range(2))
+    assert _comparable(resumed) == _comparable(full)
+
+
+def test_a_killed_ray_worker_loses_nothing_and_generates_nothing_twice(cluster, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    suite = _suite(tmp_path / "s.yaml", 40)
+    executor = RayExecutor(workers=2)
+    far = run_document([suite], "py:dieonce:answer", store=tmp_path / "ray.db", executor=executor)
+    assert (cluster / "died").exists()  # a worker did die mid-chunk
+    assert executor.retried_chunks >= 1 and executor.replaced_workers >= 1
+    calls = (cluster / "calls.log").read_text().splitlines()
+    # every sample answered exactly once by a live worker: the dead one returned (and stored) nothing
+    assert sorted(calls) == sorted(f"question {i}" for i in range(40))
+    assert sum(len(c["samples"]) for c in far["cases"]) == 40 and far["status"] == "done"
+    local = run_document([suite], "py:dieonce:answer", store=tmp_path / "local.db")
+    assert _comparable(far) == _comparable(local)
