@@ -63,7 +63,7 @@ class Metrics(_Model):
 class ThresholdResult(_Model):
     min_pass_rate: float
     on: str
-    value: Optional[float] = None
+    value: Optional[float]
     passed: bool
     verdict: Optional[str] = None
     reason: Optional[str] = None
@@ -145,6 +145,7 @@ class RunDocument(_Model):
     metrics: Metrics
     slices: dict[str, Slice]
     graders: Optional[dict[str, GraderEntry]] = None
+    error_messages: Optional[list[ErrorMessage]] = None
     cases: list[Case]
 
 
@@ -154,13 +155,22 @@ TUNE_SCHEMA = "gradeloop.tune/v1"
 
 class RunRef(_Model):
     run_id: str
-    target: Optional[Target] = None
+    target: Target
+
+
+class ErrorMessage(_Model):
+    count: int
+    message: str
+
+
+class ComparePolicy(_Model):
+    margin: float
 
 
 class Difference(_Model):
     n_cases: int = Field(ge=0)
-    baseline: Optional[Estimate] = None
-    candidate: Optional[Estimate] = None
+    baseline: Optional[Estimate]
+    candidate: Optional[Estimate]
     diff: Optional[Estimate] = None
     p_value_adjusted: Optional[float] = None
     mde: Optional[float] = None
@@ -181,10 +191,13 @@ class CompareDocument(_Model):
     shared_cases: int = Field(ge=0)
     overall: Difference
     slices: dict[str, Difference]
-    graders: dict[str, Difference] = Field(default_factory=dict)
+    graders: dict[str, Difference]
     checks: list[Check]
     verdict: str
     failing: list[str]
+    policy: ComparePolicy
+    to_decide: Optional[list[str]] = None
+    error_messages: Optional[list[ErrorMessage]] = None
     only_in_baseline: list[str] = Field(default_factory=list)
     only_in_candidate: list[str] = Field(default_factory=list)
 
@@ -221,6 +234,8 @@ class TuneDocument(_Model):
     iterations: list[Iteration]
     final: Final
 
+
+RunDocument.model_rebuild()  # it names ErrorMessage, defined after it
 
 _MODELS: dict[str, type[_Model]] = {RUN_SCHEMA: RunDocument, COMPARE_SCHEMA: CompareDocument,
                                     TUNE_SCHEMA: TuneDocument}

@@ -251,7 +251,7 @@ def _jsonl_mutant(rng: random.Random, name: str, rows: list[dict], replay: bool 
 
 
 def run_mutant(rng: random.Random, index: int, valid: dict[str, Any]) -> Mutant:
-    """A broken run JSON file, from a valid run document."""
+    """A broken run (or compare) JSON file, from a valid document."""
     name = f"run{index}.json"
     text = json.dumps(valid, indent=1)
     op = rng.choice(["truncate", "flip", "encoding", "wrong_type", "wrong_type", "wrong_type", "delete",
@@ -314,6 +314,7 @@ class Context:
     replay: Path
     run: Path
     store: Path
+    compare: Path
 
 
 def prepare(folder: Path, invoke: Callable[[list[str]], tuple[int, str]]) -> Context:
@@ -328,10 +329,14 @@ def prepare(folder: Path, invoke: Callable[[list[str]], tuple[int, str]]) -> Con
     code, err = invoke(["eval", str(suite), "-t", f"replay:{replay}", "--store", str(store), "-q", "--json", str(run)])
     if code not in (0, 1) or not run.is_file():
         raise RuntimeError(f"the valid run could not be made (exit {code}): {err}")
-    return Context(folder, suite, replay, run, store)
+    compare = folder / "valid-compare.json"
+    code, err = invoke(["compare", str(run), str(run), "--json", str(compare), "--store", str(store)])
+    if not compare.is_file():
+        raise RuntimeError(f"the valid comparison could not be made (exit {code}): {err}")
+    return Context(folder, suite, replay, run, store, compare)
 
 
-KINDS = ("suite", "replay", "run")
+KINDS = ("suite", "replay", "run", "compare")
 
 
 def make_case(kind: str, rng: random.Random, index: int, ctx: Context) -> tuple[Mutant, list[str]]:
@@ -340,8 +345,11 @@ def make_case(kind: str, rng: random.Random, index: int, ctx: Context) -> tuple[
         mutant = suite_mutant(rng, index)
     elif kind == "replay":
         mutant = replay_mutant(rng, index)
-    else:
+    elif kind == "run":
         mutant = run_mutant(rng, index, json.loads(ctx.run.read_text(encoding="utf-8")))
+    else:
+        mutant = run_mutant(rng, index, json.loads(ctx.compare.read_text(encoding="utf-8")))
+        mutant = Mutant(f"compare{index}.json", mutant.data, mutant.how)
     path = ctx.folder / mutant.name
     path.write_bytes(mutant.data)
     store = ["--store", str(ctx.store)]
@@ -349,6 +357,9 @@ def make_case(kind: str, rng: random.Random, index: int, ctx: Context) -> tuple[
         return mutant, ["eval", str(path), "-t", f"replay:{ctx.replay}", "-q", *store]
     if kind == "replay":
         return mutant, ["eval", str(ctx.suite), "-t", f"replay:{path}", "-q", *store]
+    if kind == "compare":  # reports read comparisons as well as runs
+        return mutant, ["report", str(path), "--markdown-out", str(ctx.folder / "out.md"), "--html",
+                        str(ctx.folder / "out.html"), "--junit", str(ctx.folder / "out.xml")]
     command = rng.choice(["compare", "compare2", "report", "plan", "show", "gate"])
     if command == "compare":
         return mutant, ["compare", str(path), str(ctx.run), *store]
