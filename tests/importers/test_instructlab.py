@@ -15,7 +15,8 @@ DATA = Path(__file__).parent / "data" / "instructlab"
 def test_knowledge_v3_questions_become_cases_and_training_rows():
     result = import_instructlab(DATA / "knowledge_qna.yaml")
     suite = result.suite
-    assert [c.id for c in suite.cases] == ["astronomy-1", "astronomy-2", "astronomy-3"]
+    # the fixture passes instructlab-schema 0.4.2's v3 checks (5 seed examples x 3 questions)
+    assert len(suite.cases) == 15 and [c.id for c in suite.cases[:3]] == ["astronomy-1", "astronomy-2", "astronomy-3"]
     first = suite.cases[0]
     assert first.input == "Which planet does Phobos orbit?" and first.reference == "Phobos orbits Mars."
     assert "Phobos is the larger" in first.metadata["context"]
@@ -35,12 +36,12 @@ def test_cli_writes_and_registers_with_lineage(tmp_path):
     out, train, reg = tmp_path / "s.yaml", tmp_path / "train.jsonl", tmp_path / "reg.db"
     assert main(["import", "instructlab", str(DATA / "knowledge_qna.yaml"), "--out", str(out), "--train-out",
                  str(train), "--registry", str(reg)]) == 0
-    assert len(train.read_text().splitlines()) == 3 and json.loads(train.read_text().splitlines()[0])["provenance"]
+    assert len(train.read_text().splitlines()) == 15 and json.loads(train.read_text().splitlines()[0])["provenance"]
     with Registry(reg) as r:
         kinds = {rec.kind for rec in r.list()}
         trained = next(rec for rec in r.list() if rec.name == "train")
         assert kinds == {"suite", "train"} and trained.parents[0][1] == "seed_examples"
-        assert trained.meta["rows"] == 3
+        assert trained.meta["rows"] == 15
 
 
 def test_unsupported_version_is_one_input_error(tmp_path, capsys):
