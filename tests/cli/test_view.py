@@ -114,3 +114,22 @@ def test_view_serves_the_store_it_was_given(store, served):
     assert main(["view", "--store", str(store)]) == 0
     page = TestClient(served[0]["app"], base_url="http://127.0.0.1").get("/").text
     assert "run-third" in page and "run-base" in page
+
+
+def test_judge_probe_command(workdir, capsys, monkeypatch):
+    (workdir / "fairjudge.py").write_text(
+        "def judge(prompt):\n    return 'VERDICT: PASS' if 'ok answer' in str(prompt) else 'VERDICT: FAIL'\n")
+    monkeypatch.syspath_prepend(str(workdir))
+    (workdir / "s.yaml").write_text(
+        "name: s\ndefaults:\n  graders: [{type: llm_judge, name: judge, rubric: 'Right?', model: 'py:fairjudge:judge'}]\n"
+        "cases:\n" + "".join(f"  - id: c{i}\n    input: q{i}\n" for i in range(6)))
+    (workdir / "r.jsonl").write_text("".join(
+        json.dumps({"case_id": f"c{i}", "output": "ok answer" if i < 3 else "no"}) + "\n" for i in range(6)))
+    assert main(["eval", "s.yaml", "--target", "replay:r.jsonl"]) == 0
+    capsys.readouterr()
+    assert main(["judge", "probe", "latest", "--grader", "judge", "--repeats", "2", "--json", "p.json"]) == 0
+    out = capsys.readouterr().out
+    doc = json.loads((workdir / "p.json").read_text())
+    assert doc["n_outputs"] == 6 and doc["noise_flip"]["hits"] == 0 and doc["recorded_agreement"]["value"] == 1.0
+    assert "verbosity" in out and "position swap: not applicable" in out
+    assert main(["judge", "probe", "latest", "--grader", "nope"]) == 2

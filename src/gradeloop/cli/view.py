@@ -104,6 +104,8 @@ def register(app: typer.Typer) -> None:
     judge_app = typer.Typer(no_args_is_help=True, help="Check an LLM judge against human labels.")
     app.add_typer(judge_app, name="judge")
 
+    _register_probe(judge_app)
+
     @judge_app.command("validate")
     def judge_validate(
         labels: str = typer.Option(..., "--labels", help="A labels JSONL file (labels export), or a run id/latest"),
@@ -145,6 +147,51 @@ def register(app: typer.Typer) -> None:
         if json_out:
             atomic_write_text(json_out, json.dumps(result.as_dict(), indent=2))
         raise typer.Exit(0 if result.verdict == "pass" else 1)
+
+
+def _register_probe(judge_app: typer.Typer) -> None:
+    @judge_app.command("probe")
+    def judge_probe(
+        run: str = typer.Argument(..., help="Run id or latest: its stored outputs are re-judged"),
+        grader: str = typer.Option(..., "--grader", help="Grader name (an llm_judge of the run's suites)"),
+        repeats: int = typer.Option(3, "--repeats", min=2, max=50, help="Judgements of each output (noise)"),
+        pad_words: int = typer.Option(120, "--pad-words", min=1, max=5000, help="Words of neutral padding"),
+        limit: int = typer.Option(200, "--limit", min=1, help="Outputs to probe (whole cases, seeded order)"),
+        seed: int = typer.Option(0, "--seed"),
+        json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result as JSON"),
+        store: Optional[Path] = STORE_OPT,
+    ) -> None:
+        """Re-judge stored outputs: the judge's own noise (K re-judgements), generation noise apart from it,
+        and verbosity bias (neutral padding). Informational: exit 0."""
+        from gradeloop.cli.common import open_store
+        from gradeloop.labels.probes import probe_judge
+        from gradeloop.run.results import resolve_run_id
+        from gradeloop.targets.judge import judge_factory
+
+        st = open_store(_store_path(store))
+        try:
+            result = probe_judge(st, resolve_run_id(st, run), grader, judge_factory=judge_factory, repeats=repeats,
+                                 pad_words=pad_words, limit=limit, seed=seed)
+        finally:
+            st.close()
+
+        def rate(x) -> str:
+            return "–" if x.value is None else f"{x.value:.3f} [{x.ci_low:.3f}, {x.ci_high:.3f}] ({x.hits}/{x.n})"
+
+        print(f"judge {grader} on run {result.run_id}: {result.n_outputs} output(s), {result.repeats} judgements each"
+              + (f", {result.errors} skipped (judge errors)" if result.errors else ""))
+        print(f"  judge noise: verdicts disagree on {rate(result.noise_flip)} of outputs; "
+              f"judge variance {result.judge_variance:.4f}")
+        gen = "–" if result.generation_variance is None else f"{result.generation_variance:.4f}"
+        print(f"  generation variance (between a case's samples, judge share removed): {gen}")
+        print(f"  agreement with the recorded verdict: {rate(result.recorded_agreement)}")
+        print(f"  verbosity (+{pad_words} words of padding): fail→pass {rate(result.padded_fail_to_pass)}, "
+              f"pass→fail {rate(result.padded_pass_to_fail)}")
+        print(f"  position swap: {result.position_swap}")
+        for note in result.notes:
+            print(f"  note: {note}")
+        if json_out:
+            atomic_write_text(json_out, json.dumps(result.as_dict(), indent=2))
 
 
 def _print_validation(r) -> None:

@@ -67,7 +67,7 @@ def cohen_kappa(judge: np.ndarray, human: np.ndarray) -> float | None:
     return None if pe >= 1.0 - 1e-12 else (po - pe) / (1 - pe)
 
 
-def _rate(hits: int, n: int, level: float) -> Rate:
+def proportion(hits: int, n: int, level: float) -> Rate:
     if n == 0:
         return Rate(None, None, None, 0, 0)
     lo, hi = wilson_interval(hits / n, n, level)
@@ -140,5 +140,5 @@ def validate_grader(labels: Sequence[Label], grader: str, *, min_kappa: float = 
     return JudgeValidation(
         grader=grader, n_labels=n, n_cases=len(set(cases.tolist())),
         confusion={"tp": tp, "fn": fn, "fp": fp, "tn": tn},
-        kappa=Rate(kappa, lo, hi, tp + tn, n), tpr=_rate(tp, tp + fn, level), tnr=_rate(tn, tn + fp, level),
-        agreement=_rate(tp + tn, n, level), min_kappa=min_kappa, verdict=verdict, reasons=reasons, level=level)
+        kappa=Rate(kappa, lo, hi, tp + tn, n), tpr=proportion(tp, tp + fn, level), tnr=proportion(tn, tn + fp, level),
+        agreement=proportion(tp + tn, n, level), min_kappa=min_kappa, verdict=verdict, reasons=reasons, level=level)
