@@ -49,7 +49,7 @@ def test_items_breaking_the_item_schema_are_reported_with_their_line(tmp_path):
 
 
 def test_missing_input_template_is_an_error_not_an_empty_case():
-    with pytest.raises(InputError, match=r"3 problem\(s\); the first: no input: pass --run"):
+    with pytest.raises(InputError, match=r"no case could be imported: no input: pass --run.*\(2 more problem"):
         import_openai_eval(DATA / "eval.json", DATA / "tickets.jsonl")
 
 

@@ -178,3 +178,13 @@ def test_written_suite_has_no_yaml_anchors(imported, tmp_path):
     write_suite(imported, tmp_path / "pf.yaml")
     text = (tmp_path / "pf.yaml").read_text()
     assert "&id" not in text and "*id" not in text  # every case written out in full, readable on its own
+
+
+def test_a_config_where_nothing_imports_names_the_first_problem(tmp_path, capsys):
+    cfg = tmp_path / "promptfooconfig.yaml"
+    cfg.write_text("prompts: ['{% if q %}x{% endif %}']\ntests:\n  - vars: {q: hi}\n")
+    assert main(["import", "promptfoo", str(cfg), "--out", str(tmp_path / "s.yaml")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {cfg}:1: no test could be imported: [test 1] prompt template: Nunjucks tags")
+    assert main(["import", "promptfoo", str(tmp_path), "--out", str(tmp_path / "s.yaml")]) == 2
+    assert "is a folder" in capsys.readouterr().err

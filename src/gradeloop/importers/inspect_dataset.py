@@ -17,7 +17,7 @@ from typing import Any, Literal, Mapping
 
 from gradeloop.errors import InputError
 from gradeloop.importers.inspect_code import choice_source, exact_source, match_source
-from gradeloop.importers.result import ImportResult, Issues
+from gradeloop.importers.result import ImportResult, Issues, nothing_imported
 from gradeloop.importers.source import read_csv_records, read_json_records, slug, unique_ids
 from gradeloop.suite.model import Case, GraderSpec, Suite
 
@@ -154,7 +154,7 @@ def import_inspect_dataset(path: str | Path, *, scorer: Scorer | None = None, fi
         cases.append(Case(id=case_id, input=case_input, reference=targets[0],
                           graders=(GraderSpec(grader.type, grader.params, file, line),), metadata=metadata))
     if not cases:
-        raise InputError("no sample could be imported", file=file)
+        raise nothing_imported("sample", issues, file)
     ids = unique_ids([c.id for c in cases])
     cases = [Case(id=i, input=c.input, reference=c.reference, graders=c.graders, metadata=c.metadata)
              for i, c in zip(ids, cases)]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gradeloop.errors import InputError
-from gradeloop.importers.result import ImportResult, Issues
+from gradeloop.importers.result import ImportResult, Issues, nothing_imported
 from gradeloop.importers.source import load_structured, slug, unique_ids
 from gradeloop.suite.model import Case, GraderSpec, Suite
 
@@ -88,7 +88,7 @@ def import_instructlab(path: str | Path, *, judge: str | None = None, threshold:
                 continue
             pairs.append((q, a, context, doc.line(where), i))
     if not pairs:
-        raise InputError("no seed example could be imported", file=file)
+        raise nothing_imported("seed example", issues, file)
     stem = slug(str(about or Path(path).parent.name or "qna"), 40) or "qna"
     ids = unique_ids([f"{stem}-{n + 1}" for n in range(len(pairs))])
     cases: list[Case] = []

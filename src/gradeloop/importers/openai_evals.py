@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, Mapping
 
 from gradeloop.errors import InputError
-from gradeloop.importers.result import ImportResult, Issues
+from gradeloop.importers.result import ImportResult, Issues, nothing_imported
 from gradeloop.importers.source import load_structured, read_json_records, unique_ids
 from gradeloop.suite.model import Case, GraderSpec, Suite
 
@@ -262,10 +262,7 @@ def import_openai_eval(eval_file: str | Path, data_file: str | Path | None = Non
         if output is not None:
             replay.append({"case_id": case_id, "output": output})
     if not cases:
-        first = issues.items[0] if issues.items else None
-        raise InputError("no case could be imported" + (f" ({len(issues.items)} problem(s); the first: "
-                         f"{first.message})" if first else ""), file=first.file if first else str(data_file),
-                         line=first.line if first else None)
+        raise nothing_imported("case", issues, str(data_file or run_file))
     ids = unique_ids([c.id for c in cases])
     renamed = {old.id: new for old, new in zip(cases, ids)}
     cases = [Case(id=i, input=c.input, reference=c.reference, metadata=c.metadata) for i, c in zip(ids, cases)]
@@ -323,7 +320,7 @@ def import_legacy_jsonl(data_file: str | Path, *, rule: LegacyRule = "match", na
         cases.append(Case(id=f"sample-{len(cases) + 1}", input=case_input, reference=ideals[0],
                           graders=(grader,), metadata={**metadata, "ideal": ideal}))
     if not cases:
-        raise InputError("no sample could be imported", file=file)
+        raise nothing_imported("sample", issues, file)
     suite = Suite(name=name or _slug(Path(data_file).stem), cases=tuple(cases), split=split,  # type: ignore[arg-type]
                   description=f"Imported from openai/evals samples {Path(data_file).name} ({rule})")
     return ImportResult(suite, tuple(issues.items), source_files=(file,))

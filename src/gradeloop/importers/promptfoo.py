@@ -22,7 +22,7 @@ from gradeloop.errors import InputError
 from gradeloop.importers.nunjucks import Unsupported as TemplateUnsupported
 from gradeloop.importers.nunjucks import has_template, js_str, render
 from gradeloop.importers.promptfoo_asserts import MapContext, Unmappable, judge_from_provider, map_assertion
-from gradeloop.importers.result import ImportResult, Issues
+from gradeloop.importers.result import ImportResult, Issues, nothing_imported
 from gradeloop.importers.source import (Located, load_structured, read_csv_records, read_json_records, slug,
                                         unique_ids)
 from gradeloop.suite.model import Case, GraderSpec, Suite
@@ -484,7 +484,7 @@ def import_promptfoo(config: str | Path, *, judge: str | None = None, name: str 
                 cases.append((case_id, Case(id=case_id, input=rendered, graders=tuple(specs),
                                             tags=tags, metadata=metadata, file=file, line=line)))
     if not cases:
-        raise InputError("no test could be imported from this config", file=cfg.file, line=1)
+        raise nothing_imported("test", issues, cfg.file)
     ids = unique_ids([cid for cid, _ in cases])
     # Each case gets its own copies: shared objects would be written as YAML anchors (&id001 / *id001).
     built = tuple(Case(id=i, input=c.input, graders=tuple(GraderSpec(g.type, copy.deepcopy(g.params), g.file, g.line)

@@ -70,6 +70,18 @@ class Issues:
             self.items.append(issue)
 
 
+def nothing_imported(what: str, issues: Issues, file: str) -> InputError:
+    """The error for a source none of whose entries could be imported: it names the first problem."""
+    errors = [i for i in issues.items if i.severity == "error"]
+    if not errors:
+        return InputError(f"no {what} could be imported", file=file)
+    first = errors[0]
+    more = f" ({len(errors) - 1} more problem(s) after it)" if len(errors) > 1 else ""
+    test = f"[{first.test}] " if first.test else ""
+    return InputError(f"no {what} could be imported: {test}{first.message}{more}", file=first.file or file,
+                      line=first.line)
+
+
 def write_suite(result: ImportResult, out: str | Path) -> Suite:
     """Write the imported suite (YAML or JSONL by extension) and load it back: what loads is what was meant."""
     from gradeloop.suite import dump_suite, load_suite

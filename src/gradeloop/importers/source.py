@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from gradeloop.errors import InputError
-from gradeloop.suite.text import read_text
+from gradeloop.suite.text import decode_utf8
 from gradeloop.suite.yaml_tree import collect_lines, compose, line_of, to_python
 
 
@@ -36,11 +36,10 @@ class Located:
 
 
 def read_file_text(path: str | Path) -> str:
-    """A UTF-8 text file, or an InputError naming it."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError("no such file", file=str(p))
-    return read_text(p)
+    """A UTF-8 text file, or an InputError naming it (missing, a folder, a device, not UTF-8)."""
+    from gradeloop.files import read_input_bytes
+
+    return decode_utf8(read_input_bytes(path, what="file to import"), str(path))
 
 
 def load_structured(path: str | Path) -> Located:
