@@ -53,10 +53,13 @@ class ChunkWorker:
         self.engine = Engine(suites, target, self.store, config, close_target=False)  # type: ignore[arg-type]
         self.cases = {(s.name, c.id): (s, c) for s in self.engine.suites for c in s.cases}
 
-    def pid(self) -> int:
-        import os
+    def peak_rss_mb(self) -> float:
+        """This actor process's peak resident memory (MiB): what one worker costs, for the benchmarks."""
+        import resource
+        import sys
 
-        return os.getpid()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
     async def run(self, run_id: str, items: list[tuple[str, str, int]],
                   hits: dict[str, tuple]) -> tuple[list[tuple], list[tuple], dict[str, int]]:
@@ -94,6 +97,7 @@ class RayExecutor:
         self.init_kwargs = dict(init_kwargs or {})
         self.retried_chunks = 0  # chunks sent again after their actor died
         self.replaced_workers = 0
+        self.worker_peak_rss_mb: list[float] = []  # of the live actors, read when the run ends
         self._ray: Any = None
         self._actor_cls: Any = None
         self._payload: tuple = ()
@@ -170,6 +174,8 @@ class RayExecutor:
         alive = [a for a in self._actors if a not in self._dead]
         if alive:
             try:
+                peaks = await asyncio.gather(*(a.peak_rss_mb.remote() for a in alive), return_exceptions=True)
+                self.worker_peak_rss_mb = [float(p) for p in peaks if isinstance(p, (int, float))]
                 await asyncio.gather(*(a.close.remote() for a in alive), return_exceptions=True)
             finally:
                 for a in self._actors:
