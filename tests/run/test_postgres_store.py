@@ -255,3 +255,14 @@ def test_a_store_from_a_newer_gradeloop_is_refused(db_url, tmp_path):
         st.close()
         with pytest.raises(InputError, match="newer than this gradeloop"):
             Store(where)
+
+
+def test_a_nul_character_in_an_output_does_not_break_a_postgres_run(db_url):
+    st = Store(db_url)
+    try:
+        st.create_run("r", "k", "replay:x", "fp", {}, [])
+        st.add_sample_rows([("r", "s", "c", 0, "a\x00b", None, None, 0.0, 1, 1.0, "[]", "{}", None, None, 0,
+                             None, None)])
+        assert [r.output for r in st.samples("r")] == ["a\ufffdb"]
+    finally:
+        st.close()

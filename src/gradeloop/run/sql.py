@@ -112,11 +112,11 @@ class PgConnection:
 
     # sqlite3.Connection's surface --------------------------------------------------------
     def execute(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        return self.conn.execute(pg_sql(sql), tuple(params) or None)
+        return self.conn.execute(pg_sql(sql), _nul_free(tuple(params)) or None)
 
     def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> Any:
         cur = self.conn.cursor()
-        cur.executemany(pg_sql(sql), rows)
+        cur.executemany(pg_sql(sql), (_nul_free(tuple(r)) for r in rows))
         return cur
 
     def executescript(self, script: str) -> None:
@@ -187,6 +187,14 @@ class PgConnection:
             yield
         finally:
             conn.close()  # ends the session: the lock goes with it
+
+
+def _nul_free(row: tuple) -> tuple:
+    """PostgreSQL text cannot hold NUL: a model output with one is stored with U+FFFD in its place."""
+    for v in row:
+        if type(v) is str and "\x00" in v:
+            return tuple(x.replace("\x00", "\ufffd") if type(x) is str else x for x in row)
+    return row
 
 
 def _statements(script: str) -> list[str]:
