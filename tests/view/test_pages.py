@@ -268,3 +268,13 @@ def test_warm_up_computes_the_newest_runs_figures(store_path):
     assert {("overview", "run-cand"), ("summary", "run-cand"), ("graders", "run-base")} <= kinds
     page = TestClient(app, base_url="http://127.0.0.1").get("/runs/run-cand").text
     assert "0.725 [" in page  # served from the warmed figures
+
+
+def test_assets_are_local_no_cdn(client):
+    css = client.get("/static/view.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    for url in ("/", "/runs/run-cand", "/runs/run-cand/sample?suite=math&case=m-1&i=0", "/compare?base=run-base&cand=run-cand",
+                "/tunes"):
+        page = client.get(url).text
+        assert not re.search(r"""(src|href|action)=["']?(https?:)?//""", page), url
+        assert "<script" not in page, url  # the viewer runs no script at all
