@@ -104,7 +104,7 @@ def register(app: typer.Typer) -> None:
         from gradeloop.calibrate.dataset import signal_data
         from gradeloop.calibrate.metrics import calibration_report
         from gradeloop.calibrate.signals import compute_signals, load_custom_signal
-        from gradeloop.run.results import load_run
+        from gradeloop.run.schema import load_run_cases
 
         if fallback not in ("abstain", "escalate"):
             raise InputError(f"fallback must be abstain or escalate, got {fallback!r}", field="--fallback")
@@ -121,7 +121,7 @@ def register(app: typer.Typer) -> None:
         if str(Path.cwd()) not in sys.path:
             sys.path.insert(0, str(Path.cwd()))  # let --custom-signal name modules of the user's project
         customs = dict(load_custom_signal(spec) for spec in custom)
-        run = load_run(run_ref, store)
+        run = load_run_cases(run_ref, store)  # a run file may hold only its cases
         run = compute_signals(run, custom=customs, verifier_grader=verifier_grader, judge_grader=judge_grader,
                               source=run_ref)
         data = signal_data(run, signal, source=run_ref, require_unit_interval=True)

@@ -19,9 +19,9 @@ _JSON = typer.Option(False, "--json", help="Print the report as JSON instead of 
 
 
 def _load_run(ref: str, store: Optional[Path]) -> dict:
-    from gradeloop.run.results import load_run
+    from gradeloop.run.schema import load_run_cases
 
-    return load_run(ref, store)
+    return load_run_cases(ref, store)  # a run file may hold only its cases
 
 
 def _emit(report: object, as_json: bool) -> None:

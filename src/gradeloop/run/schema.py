@@ -237,6 +237,35 @@ class TuneDocument(_Model):
 
 RunDocument.model_rebuild()  # it names ErrorMessage, defined after it
 
+
+class LooseSample(_Model):
+    index: Optional[int] = Field(None, ge=0, le=_MAX_SAMPLES)
+    output: Optional[str] = None
+    passed: Optional[bool] = None
+    score: Optional[float] = None
+    grades: list[Grade] = Field(default_factory=list)
+    signals: dict[str, float] = Field(default_factory=dict)
+    logprobs: Optional[list[float]] = None
+    error: Optional[str] = None
+    error_kind: Optional[Literal["target", "grader"]] = None
+
+
+class LooseCase(_Model):
+    suite: str
+    id: str
+    tags: dict[str, Union[str, int, float, bool, None]] = Field(default_factory=dict)
+    parent: Optional[str] = None
+    expect: Optional[str] = None
+    samples: list[LooseSample]
+
+
+class RunCases(_Model):
+    """What readers of samples alone need (calibrate, probes): a run file may hold just its cases."""
+
+    schema_: Literal["gradeloop.run/v1"] = Field(alias="schema")
+    run_id: str
+    cases: list[LooseCase]
+
 _MODELS: dict[str, type[_Model]] = {RUN_SCHEMA: RunDocument, COMPARE_SCHEMA: CompareDocument,
                                     TUNE_SCHEMA: TuneDocument}
 
@@ -279,8 +308,27 @@ def validate_run(data: Any, file: str) -> dict[str, Any]:
     return data
 
 
-def read_run_file(path: str | Path) -> dict[str, Any]:
-    """Read, decode and validate a run JSON file; every failure is one InputError (exit code 2)."""
+def read_run_file(path: str | Path, *, cases_only: bool = False) -> dict[str, Any]:
+    """Read, decode and validate a run JSON file; every failure is one InputError (exit code 2).
+
+    `cases_only` asks only for what sample readers use (`RunCases`), not the whole run document.
+    """
     file = str(path)
     text = decode_utf8(read_input_bytes(path, what="run JSON file"), file)
-    return validate_run(safejson.loads(text, file), file)
+    data = safejson.loads(text, file)
+    if not cases_only:
+        return validate_run(data, file)
+    if not isinstance(data, dict) or data.get("schema") != RUN_SCHEMA:
+        raise InputError(f"not a run file (schema must be {RUN_SCHEMA})", file=file, field="schema")
+    _validate(RunCases, data, file, "run")
+    return data
+
+
+def load_run_cases(ref: str, store: str | Path | None = None) -> dict[str, Any]:
+    """A run by id, `latest`, or a file that may hold only `schema`, `run_id` and `cases` (calibrate, probes)."""
+    path = Path(ref)
+    if ref.endswith(".json") or (path.is_file() and ref != "latest"):
+        return read_run_file(path, cases_only=True)
+    from gradeloop.run.results import load_run
+
+    return load_run(ref, store)
