@@ -278,3 +278,28 @@ def test_assets_are_local_no_cdn(client):
         page = client.get(url).text
         assert not re.search(r"""(src|href|action)=["']?(https?:)?//""", page), url
         assert "<script" not in page, url  # the viewer runs no script at all
+
+
+def test_calibration_page(tmp_path):
+    path = tmp_path / "c.db"
+    store = Store(path)
+    verdicts = {("s", f"c{i}"): [i % 3 != 0, i % 4 != 0] for i in range(60)}
+    add_run(store, "r-cal", verdicts)
+    # a signal that tracks the verdict, and one outside [0, 1]
+    for case, idx, passed in store.db.execute("SELECT case_id, sample_index, passed FROM samples").fetchall():
+        sig = json.dumps({"confidence": 0.8 if passed else 0.3, "avg_logprob": -1.5})
+        store.db.execute("UPDATE samples SET signals=? WHERE case_id=? AND sample_index=?", (sig, case, idx))
+    store.db.commit()
+    store.close()
+    client = TestClient(create_app(path), base_url="http://127.0.0.1")
+    assert "/runs/r-cal/calibration" in client.get("/runs/r-cal").text
+    page = client.get("/runs/r-cal/calibration").text
+    assert 'id="calibration"' in page and page.count("<svg") == 2 and "<polyline" in page
+    assert "<option value=\"avg_logprob\"" in page  # listed first, but not in [0, 1]: not the default
+    auroc = rows(page, "calibration")[0]
+    assert "1.000 [" in auroc  # the signal separates passes from fails perfectly
+    bad = client.get("/runs/r-cal/calibration?signal=avg_logprob").text
+    assert 'id="problem"' in bad and 'id="calibration"' not in bad
+    none = client.get("/runs/r-cal/calibration?signal=nothing").text
+    assert "no sample with a verdict records" in none
+    assert client.get("/runs/nope/calibration").status_code == 404

@@ -26,7 +26,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from gradeloop.errors import InputError
 from gradeloop.run.store import Store
 from gradeloop.view import figures, queries
-from gradeloop.view.svg import forest, interval_bars
+from gradeloop.view.svg import forest, interval_bars, reliability_diagram, risk_coverage_curve
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 TUNE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -248,6 +248,33 @@ def create_app(store_path: str | Path, *, tunes_dir: str | Path | None = None,
             page_link=lambda n: f"/runs/{quote(run_id, safe='')}?" + urlencode({**args, "page_no": n}),
             sample_link=lambda it: f"/runs/{quote(run_id, safe='')}/sample?" + urlencode(
                 {"suite": it.suite, "case": it.case_id, "i": it.sample_index}))
+
+    @app.get("/runs/{run_id}/calibration", response_class=HTMLResponse)
+    def calibration(run_id: str, signal: str = "") -> HTMLResponse:
+        from gradeloop.calibrate.metrics import calibration_report
+
+        meta = viewer.meta(run_id)
+        names = queries.signal_names(viewer.store(), run_id)
+        # by default the first probability-like signal: calibration needs values in [0, 1]
+        chosen = signal or next(iter(queries.unit_signals(viewer.store(), run_id, names)), names[0] if names else "")
+        ctx: dict[str, Any] = {"title": f"calibration {run_id}", "run_id": run_id, "names": names, "signal": chosen,
+                               "report": None, "problem": None, "run_link": f"/runs/{quote(run_id, safe='')}"}
+        if chosen:
+            def build() -> Any:
+                conf, correct, cases = queries.signal_values(viewer.store(), run_id, chosen)
+                if not conf:
+                    return f"no sample with a verdict records the signal {chosen!r}"
+                try:
+                    return calibration_report(conf, correct, cases, n_boot=200, signal=chosen)
+                except InputError as exc:
+                    return f"{chosen}: {exc}"
+            report = viewer.cached(("calibration", run_id, chosen), meta, build)
+            if isinstance(report, str):
+                ctx["problem"] = report
+            else:
+                ctx.update(report=report, reliability=reliability_diagram(report.reliability),
+                           risk=risk_coverage_curve(report.risk_coverage))
+        return page("calibration.html", **ctx)
 
     @app.get("/runs/{run_id}/sample", response_class=HTMLResponse)
     def sample(run_id: str, suite: str, case: str, i: int = 0, saved: str = "") -> HTMLResponse:

@@ -211,3 +211,34 @@ def label_counts(store: Store, run_id: str) -> dict[str, int]:
         "SELECT label, COUNT(*) FROM labels WHERE label_id IN (SELECT MAX(label_id) FROM labels WHERE run_id=? "
         "GROUP BY suite, case_id, sample_index, grader) GROUP BY label", (run_id,)).fetchall()
     return {str(k): int(v) for k, v in rows}
+
+
+def signal_names(store: Store, run_id: str, scan: int = 2000) -> list[str]:
+    """Names of the numeric signals recorded on the run's samples (from the first `scan` samples)."""
+    rows = store.db.execute(
+        "SELECT DISTINCT j.key FROM (SELECT signals FROM samples WHERE run_id = ? AND signals != '{}' LIMIT ?) s, "
+        "json_each(s.signals) j WHERE j.type IN ('integer', 'real') ORDER BY j.key", (run_id, scan)).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def signal_values(store: Store, run_id: str, name: str) -> tuple[list[float], list[int], list[str]]:
+    """(signal value, passed 1/0, case key) of every sample with a verdict and that signal."""
+    path = '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    rows = store.db.execute(
+        "SELECT json_extract(signals, ?), passed, suite || char(0) || case_id FROM samples WHERE run_id = ? AND "
+        "error_kind IS NULL AND passed IS NOT NULL AND json_type(signals, ?) IN ('integer', 'real')",
+        (path, run_id, path)).fetchall()
+    return [float(r[0]) for r in rows], [int(r[1]) for r in rows], [str(r[2]) for r in rows]
+
+
+def unit_signals(store: Store, run_id: str, names: list[str]) -> list[str]:
+    """The names among `names` whose recorded values all lie in [0, 1] (probability-like signals)."""
+    out = []
+    for name in names:
+        path = '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        lo, hi = store.db.execute("SELECT MIN(json_extract(signals, ?)), MAX(json_extract(signals, ?)) FROM samples "
+                                  "WHERE run_id = ? AND json_type(signals, ?) IN ('integer', 'real')",
+                                  (path, path, run_id, path)).fetchone()
+        if lo is not None and 0.0 <= lo and hi <= 1.0:
+            out.append(name)
+    return out

@@ -56,8 +56,8 @@ def forest(rows: Sequence[tuple[str, dict | None, str]], title: str) -> Markup:
     span = hi - lo
     x = lambda v: LABEL_W + (float(v) - lo) / span * PLOT_W
     h = ROW * len(rows) + 24
-    parts = [f'<svg class="plot" role="img" width="{LABEL_W + PLOT_W + 90}" height="{h}" '
-             f'viewBox="0 0 {LABEL_W + PLOT_W + 90} {h}"><title>{_esc(title)}</title>',
+    parts = [f'<svg class="plot" role="img" width="{LABEL_W + PLOT_W + 140}" height="{h}" '
+             f'viewBox="0 0 {LABEL_W + PLOT_W + 140} {h}"><title>{_esc(title)}</title>',
              f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="0" y2="{h - 16}" class="zero"/>'
              f'<text x="{x(lo):.1f}" y="{h - 4}" class="tick">{lo:+.2f}</text>'
              f'<text x="{x(0):.1f}" y="{h - 4}" class="tick">0</text>'
@@ -72,3 +72,39 @@ def forest(rows: Sequence[tuple[str, dict | None, str]], title: str) -> Markup:
                      f'{_esc(verdict)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _square(title: str, xlabel: str, ylabel: str, body: list[str], size: int = 260) -> Markup:
+    pad = 36
+    w = size + pad + 10
+    parts = [f'<svg class="plot" role="img" width="{w}" height="{w}" viewBox="0 0 {w} {w}"><title>{_esc(title)}</title>',
+             f'<rect x="{pad}" y="10" width="{size}" height="{size}" class="frame"/>']
+    for t in (0, 0.5, 1):
+        parts.append(f'<text x="{pad + t * size - 6:.1f}" y="{size + 24}" class="tick">{t:g}</text>'
+                     f'<text x="{pad - 22}" y="{10 + (1 - t) * size + 4:.1f}" class="tick">{t:g}</text>')
+    parts.append(f'<text x="{pad + size / 2 - 30:.1f}" y="{size + 34}" class="tick">{_esc(xlabel)}</text>'
+                 f'<text x="2" y="8" class="tick">{_esc(ylabel)}</text>')
+    parts += body
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def reliability_diagram(bins: Sequence, size: int = 260) -> Markup:
+    """Mean confidence (x) against accuracy (y) per bin; the diagonal is perfect calibration."""
+    pad = 36
+    x = lambda v: pad + float(v) * size
+    y = lambda v: 10 + (1 - float(v)) * size
+    top = max((b.count for b in bins), default=1)
+    body = [f'<line x1="{x(0):.1f}" y1="{y(0):.1f}" x2="{x(1):.1f}" y2="{y(1):.1f}" class="zero"/>']
+    body += [f'<circle cx="{x(b.mean_confidence):.1f}" cy="{y(b.accuracy):.1f}" r="{2 + 4 * (b.count / top) ** 0.5:.1f}" '
+             f'class="ok"><title>{b.count} samples: confidence {b.mean_confidence:.2f}, accuracy {b.accuracy:.2f}'
+             f'</title></circle>' for b in bins]
+    return _square("reliability diagram", "confidence", "accuracy", body, size)
+
+
+def risk_coverage_curve(points: Sequence, size: int = 260) -> Markup:
+    """Error rate among the answered (y) against the share answered (x), answering the most confident first."""
+    pad = 36
+    pts = " ".join(f"{pad + p.coverage * size:.1f},{10 + (1 - p.risk) * size:.1f}" for p in points)
+    body = [f'<polyline points="{pts}" class="curve"/>'] if pts else []
+    return _square("risk-coverage curve", "coverage", "risk", body, size)
