@@ -3,7 +3,9 @@
 Each configuration runs in its own process (so peak memory is its own): a replay target (recorded
 outputs, so the work measured is gradeloop's: plan, dispatch, grade, store), 50,000 cases x 4
 samples, two graders per case. Prints wall time, samples/s and peak resident memory of the driver
-(and of each Ray worker) side by side, with the ratio to local + SQLite.
+(and of each Ray worker) side by side, with the ratio to local + SQLite, and the driver's own CPU
+per sample: with Ray, what the driver alone must do per sample (plan, send, receive, store), so
+1 / that is the most samples/s any number of workers can reach through one driver.
 
     .venv/bin/python bench/scale_out.py                      # 200,000 samples, 2 Ray workers
     .venv/bin/python bench/scale_out.py --n 20000 --only local-sqlite,ray-sqlite
@@ -58,13 +60,16 @@ def one(config: str, suite: str, replay: str, store: str, workers: int) -> dict:
         init_s = time.perf_counter() - t0
         executor = RayExecutor(workers=workers)
     t0 = time.perf_counter()
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     doc = run_document([suite], f"replay:{replay}", samples=None, store=store, full=False, executor=executor,
                        concurrency=8)
     wall = time.perf_counter() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)  # the driver process only
     n = doc["metrics"]["pass_rate"]["n_samples"]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {"config": config, "samples": n, "wall_s": wall, "per_s": n / wall, "driver_peak_mb": peak,
-              "ray_init_s": init_s, "pass_rate": doc["metrics"]["pass_rate"]["mean"]}
+              "ray_init_s": init_s, "driver_cpu_us": cpu / n * 1e6, "pass_rate": doc["metrics"]["pass_rate"]["mean"]}
     if executor is not None:
         result["worker_peak_mb"] = executor.worker_peak_rss_mb
         import ray
@@ -122,13 +127,15 @@ def main() -> None:
     assert len({round(r["pass_rate"], 12) for r in results}) == 1, "configurations disagree on the results"
     print(f"\n{args.n:,} samples ({args.n // args.samples:,} cases x {args.samples}), replay target, "
           f"{args.workers} Ray workers, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}\n")
-    print(f"| configuration | wall s | samples/s | vs local+SQLite | driver peak MiB | worker peak MiB | Ray start s |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| configuration | wall s | samples/s | vs local+SQLite | driver CPU µs/sample | driver ceiling samples/s "
+          "| driver peak MiB | worker peak MiB | Ray start s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         workers = ", ".join(f"{m:.0f}" for m in r.get("worker_peak_mb", [])) or "–"
         ray_s = f"{r['ray_init_s']:.1f}" if r["ray_init_s"] else "–"
         print(f"| {r['config']} | {r['wall_s']:.1f} | {r['per_s']:,.0f} | {r['per_s'] / base['per_s']:.2f}x | "
-              f"{r['driver_peak_mb']:.0f} | {workers} | {ray_s} |")
+              f"{r['driver_cpu_us']:.0f} | {1e6 / r['driver_cpu_us']:,.0f} | {r['driver_peak_mb']:.0f} | {workers} "
+              f"| {ray_s} |")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ graders, cache keys and rows are the same as a local run's. An actor that dies (
 machine) fails the call; its chunk, of which nothing reached the store, is sent to another actor and
 a replacement actor is started. A chunk is retried at most `max_retries` times.
 
-An actor holds a target built from its spec (an `hf:` model loads once per actor; give each a GPU
-with `gpus_per_worker=1`), or, for a Target object that no spec names, a pickled copy of it.
+An actor holds a target built from its spec (an `hf:` model loads once per actor, and on a cluster
+with GPUs each actor takes one, one actor per GPU by default), or, for a Target object that no spec
+names, a pickled copy of it.
 """
 from __future__ import annotations
 
@@ -121,9 +122,14 @@ class RayExecutor:
             self._own_ray = True
         self._payload = (_target_payload(engine.target), getattr(engine.target, "params", None), engine.suites,
                          dataclasses.replace(engine.config))
+        resources = ray.cluster_resources()
+        gpus = self.gpus_per_worker
+        if not gpus and str(self._payload[0]).startswith("hf:") and resources.get("GPU", 0) >= 1:
+            gpus = 1.0  # a local model: one per GPU of the cluster
         self._actor_cls = ray.remote(ChunkWorker).options(
-            num_cpus=self.cpus_per_worker, num_gpus=self.gpus_per_worker, max_concurrency=1, max_restarts=0)
-        n = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1) // max(self.cpus_per_worker, 1e-9)))
+            num_cpus=self.cpus_per_worker, num_gpus=gpus, max_concurrency=1, max_restarts=0)
+        default = resources.get("GPU", 1) // gpus if gpus else resources.get("CPU", 1) // max(self.cpus_per_worker, 1e-9)
+        n = self.workers or max(1, int(default))
         self._slots = asyncio.Queue()
         for _ in range(n):
             self._spawn()
