@@ -47,3 +47,13 @@ def test_grader_rates_match_the_run_json(store, run_id):
 
 def test_unknown_run_is_none(store):
     assert run_figures(store, "nope") is None
+
+
+def test_lean_runs_give_the_same_comparison_as_the_full_run_json(store):
+    from gradeloop.gate import compare_runs
+    from gradeloop.view.figures import lean_run
+
+    full = compare_runs(build_run_json(store, "run-base"), build_run_json(store, "run-cand"), allow_partial=True)
+    lean = compare_runs(lean_run(store, "run-base"), lean_run(store, "run-cand"), allow_partial=True)
+    for key in ("verdict", "overall", "slices", "graders", "checks", "shared_cases", "partial", "error_messages"):
+        assert lean[key] == full[key], key

@@ -143,11 +143,10 @@ class Viewer:
         meta = self.meta(run_id)
         return self.cached(("graders", run_id), meta, lambda: figures.grader_rates(self.store(), run_id))
 
-    def run_json(self, run_id: str) -> dict:
-        from gradeloop.run.results import build_run_json
-
+    def lean(self, run_id: str) -> dict:
+        """What compare_runs reads of a run (no outputs): see figures.lean_run."""
         meta = self.meta(run_id)
-        return self.cached(("json", run_id), meta, lambda: build_run_json(self.store(), run_id))
+        return self.cached(("lean", run_id), meta, lambda: figures.lean_run(self.store(), run_id))
 
 
 def _host_only(value: str) -> str:
@@ -319,7 +318,11 @@ def create_app(store_path: str | Path, *, tunes_dir: str | Path | None = None,
         metas, _ = queries.list_runs(viewer.store(), "", 1, 200)
         ctx: dict[str, Any] = {"title": "compare", "runs": metas, "base": base, "cand": cand, "cmp": None}
         if base and cand:
-            ctx.update(_compare(viewer, base, cand, max(1, min(flips, 1000))))
+            metas_ = (viewer.meta(base), viewer.meta(cand))
+            both_done = {"status": "done" if all(m["status"] == "done" for m in metas_) else "running",
+                         "finished": tuple(m["finished"] for m in metas_)}
+            n = max(1, min(flips, 1000))
+            ctx.update(viewer.cached(("compare", base, cand, n), both_done, lambda: _compare(viewer, base, cand, n)))
         return page("compare.html", **ctx)
 
     @app.get("/tunes", response_class=HTMLResponse)
@@ -378,10 +381,9 @@ def _outcome(case: dict | None) -> str:
     return "error" if rate is None else ("pass" if rate > 0.5 else "fail")
 
 
-def _shown(case: dict | None) -> str:
-    if not case or not case["samples"]:
+def _shown(s: dict | None) -> str:
+    if not s:
         return ""
-    s = case["samples"][0]
     from gradeloop.tools.calls import shown_output
 
     out = shown_output(s.get("output"), s.get("tool_calls"))
@@ -392,7 +394,7 @@ def _compare(viewer: Viewer, base_id: str, cand_id: str, max_flips: int) -> dict
     from gradeloop.gate import compare_runs
     from gradeloop.gate.partial import PartialRunError
 
-    base, cand = viewer.run_json(base_id), viewer.run_json(cand_id)
+    base, cand = viewer.lean(base_id), viewer.lean(cand_id)
     partial = None
     try:
         cmp = compare_runs(base, cand)
@@ -409,9 +411,13 @@ def _compare(viewer: Viewer, base_id: str, cand_id: str, max_flips: int) -> dict
         elif bo != "pass" and co == "pass":
             better.append((key, bo, co))
 
+    shown = [k for k, _, _ in worse[:max_flips] + better[:max_flips]]
+    b_out = figures.first_outputs(viewer.store(), base_id, shown)
+    c_out = figures.first_outputs(viewer.store(), cand_id, shown)
+
     def rows(items: list) -> list[dict]:
-        return [{"suite": k[0], "case": k[1], "base": bo, "cand": co, "base_output": _shown(b[k]),
-                 "cand_output": _shown(c_[k]),
+        return [{"suite": k[0], "case": k[1], "base": bo, "cand": co, "base_output": _shown(b_out.get(k)),
+                 "cand_output": _shown(c_out.get(k)),
                  "base_link": f"/runs/{quote(base_id, safe='')}/sample?" + urlencode({"suite": k[0], "case": k[1], "i": 0}),
                  "cand_link": f"/runs/{quote(cand_id, safe='')}/sample?" + urlencode({"suite": k[0], "case": k[1], "i": 0})}
                 for k, bo, co in items[:max_flips]]

@@ -98,3 +98,48 @@ def grader_rates(store: Store, run_id: str) -> dict[str, dict]:
     names = sorted(set(per) | set(errors))
     return {name: {"pass_rate": estimate(list(per.get(name, {}).values())).as_dict(), "errors": errors.get(name, 0)}
             for name in names}
+
+
+def lean_run(store: Store, run_id: str) -> dict[str, Any] | None:
+    """The run JSON's fields that `gate.compare_runs` reads, without outputs, logprobs or pass@k.
+
+    Cases carry their samples' verdicts, scores, errors and grades (what the paired test and the
+    error counts use) and `pass_rate`; the figures come from `run_figures`. Outputs of the cases a
+    page shows are read separately (`first_outputs`).
+    """
+    fig = run_figures(store, run_id)
+    if fig is None:
+        return None
+    cases: dict[tuple[str, str], dict] = {}
+    order = store.db.execute("SELECT suite, case_id, tags FROM cases WHERE run_id = ? ORDER BY suite, position",
+                             (run_id,)).fetchall()
+    for suite, case, tags in order:
+        cases[(suite, case)] = {"suite": suite, "id": case, "tags": {} if tags == "{}" else json.loads(tags),
+                                "samples": []}
+    loads = json.loads
+    for suite, case, index, passed, score, error, kind, grades in store.db.execute(
+            "SELECT suite, case_id, sample_index, passed, score, error, error_kind, grades FROM samples "
+            "WHERE run_id = ? ORDER BY suite, case_id, sample_index", (run_id,)):
+        c = cases.get((suite, case))
+        if c is not None:
+            c["samples"].append({"index": index, "passed": None if passed is None else bool(passed), "score": score,
+                                 "error": error, "error_kind": kind, "grades": [] if grades == "[]" else loads(grades)})
+    for c in cases.values():
+        valid = [s["passed"] for s in c["samples"] if s["error_kind"] is None and s["passed"] is not None]
+        c["pass_rate"] = sum(valid) / len(valid) if valid else None
+    return {"schema": "gradeloop.run/v1", "run_id": run_id, "status": fig["status"], "created": fig["created"],
+            "target": fig["target"], "samples_per_case": fig["samples_per_case"], "suites": fig["suites"],
+            "metrics": fig["metrics"], "slices": fig["slices"], "graders": grader_rates(store, run_id),
+            "cases": list(cases.values())}
+
+
+def first_outputs(store: Store, run_id: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+    """Sample 0 (output, error, tool calls) of each (suite, case) in `keys`: what a flip row shows."""
+    out: dict[tuple[str, str], dict] = {}
+    for suite, case in keys:
+        row = store.db.execute("SELECT output, error, tool_calls FROM samples WHERE run_id = ? AND suite = ? AND "
+                               "case_id = ? ORDER BY sample_index LIMIT 1", (run_id, suite, case)).fetchone()
+        if row is not None:
+            out[(suite, case)] = {"output": row[0], "error": row[1],
+                                  "tool_calls": None if row[2] is None else json.loads(row[2])}
+    return out
