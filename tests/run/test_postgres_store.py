@@ -167,6 +167,8 @@ def test_sqlite_to_postgres_migration_round_trips_a_run(tmp_path, db_url, monkey
     try:
         assert build_run_json(pg, doc["run_id"]) == doc  # the same document, ids and clocks included
         assert [lab.note for lab in latest_labels(pg)] == ["looks right to me"]
+        add_label(pg, doc["run_id"], "mix", "a-002", 0, "contains", "right", note="on second look", who="bob")
+        assert [lab.label for lab in latest_labels(pg)] == ["right"]  # the newer review supersedes
         assert pg.cache_get_many(["k1"])["k1"][0] == "cached output"
     finally:
         pg.close()
@@ -177,10 +179,12 @@ def test_sqlite_to_postgres_migration_round_trips_a_run(tmp_path, db_url, monkey
     back = Store(tmp_path / "back.db")
     try:
         assert build_run_json(back, doc["run_id"]) == doc
-        assert len(latest_labels(back)) == 1
+        assert [lab.who for lab in latest_labels(back)] == ["bob"]
     finally:
         back.close()
     assert main(["store", "migrate", str(tmp_path / "missing.db"), db_url]) == 2
+    assert main(["view", "--store", db_url]) == 2  # the viewer reads SQLite; it says how to copy
+    assert "store migrate" in capsys.readouterr().err
 
 
 APP = '''

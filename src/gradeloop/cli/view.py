@@ -35,7 +35,13 @@ def is_loopback(host: str) -> bool:
 def _store_path(store: Optional[Path]) -> Path:
     from gradeloop.run.store import DEFAULT_STORE
 
-    path = Path(store or os.environ.get("GRADELOOP_STORE", DEFAULT_STORE))
+    from gradeloop.run.sql import is_url, redact_url
+
+    raw = store or os.environ.get("GRADELOOP_STORE", DEFAULT_STORE)
+    if is_url(raw):  # its pages query SQLite's JSON functions
+        raise InputError("the viewer reads SQLite stores; copy the runs into one with "
+                         "`gradeloop store migrate URL runs.db` and view that", file=redact_url(str(raw)))
+    path = Path(raw)
     if not path.is_file():
         raise InputError("no results store here; run `gradeloop eval` first or pass --store", file=str(path))
     return path
