@@ -130,12 +130,11 @@ class PgConnection:
         self._tx.append(tx)
         return self
 
-    def __exit__(self, *exc: Any) -> bool:
+    def __exit__(self, *exc: Any) -> None:
         try:
-            self._tx.pop().__exit__(*exc)
+            self._tx.pop().__exit__(*exc)  # commits, or rolls back and lets the exception go on
         finally:
             self._tx_lock.release()
-        return False
 
     def close(self) -> None:
         self.conn.close()

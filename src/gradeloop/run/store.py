@@ -137,10 +137,11 @@ class Store:
 
         self.dialect = "postgresql"
         self.url = url
-        self.path = redact_url(url)  # type: ignore[assignment]  # what messages name: never the password
-        _OPEN_PATHS[:] = [self.path]
+        shown = redact_url(url)  # what messages name: never the password
+        self.path = shown  # type: ignore[assignment]
+        _OPEN_PATHS[:] = [shown]
         self.db = PgConnection(url)  # type: ignore[assignment]  # sqlite3's surface, see run/sql.py
-        migrations.migrate(self.db, _MIGRATIONS, where=self.path)
+        migrations.migrate(self.db, _MIGRATIONS, where=shown)
 
     def close(self) -> None:
         self.db.close()
