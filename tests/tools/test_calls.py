@@ -62,3 +62,16 @@ def test_text_calls(text, names, rest):
 def test_bad_tool_call_block_is_a_call_with_an_error():
     _, calls = parse_text_calls("<tool_call>{name: a}</tool_call>")
     assert len(calls) == 1 and calls[0].arguments is None and "not valid JSON" in calls[0].error
+
+
+def test_a_stored_unparseable_call_without_a_name_reads_back_as_a_failed_call() -> None:
+    """A `<tool_call>` block that was not JSON has no name; the cache and run files must read it back."""
+    from gradeloop.tools.calls import parse_calls
+    from gradeloop.tools.text import text_calls
+
+    [call] = text_calls('<tool_call>{"name": "lookup_order", "arguments": {"order_id": </tool_call>')
+    assert call.name == "" and call.error
+    [back] = parse_calls([call.as_dict()])
+    assert back.name == "" and back.error == call.error and back.arguments is None
+    with pytest.raises(ValueError, match="name"):
+        parse_calls([{"name": "", "arguments": {}}])  # no error recorded: still bad input

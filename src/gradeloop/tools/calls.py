@@ -69,7 +69,10 @@ def parse_call(value: Any) -> ToolCall:
     fn = value.get("function")
     body: Mapping[str, Any] = fn if isinstance(fn, Mapping) else value
     name = body.get("name")
-    if not isinstance(name, str) or not name:
+    failed = isinstance(value.get("error"), str) and bool(value["error"])
+    # A stored call that failed to parse may have no name (a `<tool_call>` block that was not JSON):
+    # it comes back from the cache or a run file as it went in, a failed call, not bad input.
+    if not isinstance(name, str) or not (name or failed):
         raise ValueError("a tool call needs a non-empty string `name`")
     raw_args = body.get("arguments", body.get("parameters"))
     if raw_args is None and isinstance(value.get("error"), str):  # a stored call whose arguments failed to parse
