@@ -146,7 +146,8 @@ class Viewer:
     def lean(self, run_id: str) -> dict:
         """What compare_runs reads of a run (no outputs): see figures.lean_run."""
         meta = self.meta(run_id)
-        return self.cached(("lean", run_id), meta, lambda: figures.lean_run(self.store(), run_id))
+        return self.cached(("lean", run_id), meta, lambda: figures.lean_run(
+            self.store(), run_id, fig=self.summary(run_id), graders=self.graders(run_id)))
 
 
 def _host_only(value: str) -> str:

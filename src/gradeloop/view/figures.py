@@ -100,14 +100,15 @@ def grader_rates(store: Store, run_id: str) -> dict[str, dict]:
             for name in names}
 
 
-def lean_run(store: Store, run_id: str) -> dict[str, Any] | None:
+def lean_run(store: Store, run_id: str, *, fig: dict[str, Any] | None = None,
+             graders: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The run JSON's fields that `gate.compare_runs` reads, without outputs, logprobs or pass@k.
 
     Cases carry their samples' verdicts, scores, errors and grades (what the paired test and the
     error counts use) and `pass_rate`; the figures come from `run_figures`. Outputs of the cases a
     page shows are read separately (`first_outputs`).
     """
-    fig = run_figures(store, run_id)
+    fig = fig or run_figures(store, run_id)  # the viewer hands in the figures it already computed
     if fig is None:
         return None
     cases: dict[tuple[str, str], dict] = {}
@@ -129,7 +130,8 @@ def lean_run(store: Store, run_id: str) -> dict[str, Any] | None:
         c["pass_rate"] = sum(valid) / len(valid) if valid else None
     return {"schema": "gradeloop.run/v1", "run_id": run_id, "status": fig["status"], "created": fig["created"],
             "target": fig["target"], "samples_per_case": fig["samples_per_case"], "suites": fig["suites"],
-            "metrics": fig["metrics"], "slices": fig["slices"], "graders": grader_rates(store, run_id),
+            "metrics": fig["metrics"], "slices": fig["slices"],
+            "graders": graders if graders is not None else grader_rates(store, run_id),
             "cases": list(cases.values())}
 
 
