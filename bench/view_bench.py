@@ -32,8 +32,8 @@ from gradeloop.view import create_app  # noqa: E402
 from gradeloop.view.serve import background_server  # noqa: E402
 
 
-def make_run(work: Path, cases: int, samples: int) -> tuple[Path, str, float]:
-    rng = random.Random(0)
+def make_run(work: Path, cases: int, samples: int, seed: int = 0) -> tuple[Path, str, float]:
+    rng = random.Random(seed)
     suite = work / "big.jsonl"
     with suite.open("w") as f:
         f.write(json.dumps({"suite": {"name": "big", "defaults": {"graders": [{"type": "contains", "value": "ok"},
@@ -41,7 +41,7 @@ def make_run(work: Path, cases: int, samples: int) -> tuple[Path, str, float]:
         for i in range(cases):
             f.write(json.dumps({"id": f"c{i:06d}", "input": f"question {i} " + "lorem ipsum " * 8,
                                 "tags": {"area": ["alpha", "beta", "gamma"][i % 3]}}) + "\n")
-    replay = work / "big.replay.jsonl"
+    replay = work / f"big.replay{seed}.jsonl"
     with replay.open("w") as f:
         for i in range(cases):
             for s in range(samples):
@@ -106,6 +106,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="view-bench-"))
     try:
         store_path, run_id, built = make_run(work, args.cases, args.samples)
+        _, cand_id, _ = make_run(work, args.cases, args.samples, seed=1)  # a second run: the compare page
         n = args.cases * args.samples
         print(f"run {run_id}: {args.cases:,} cases × {args.samples} = {n:,} planned samples (engine {built:.1f}s)")
 
@@ -121,7 +122,7 @@ def main() -> None:
 
         rows: list[tuple[str, float, int]] = []
         with background_server(create_app(store_path)) as base, httpx.Client(base_url=base, timeout=120) as client:
-            rows.append(("runs list (first: computes the summary)", *timed_get(client, "/")))
+            rows.append(("runs list (first: computes the two runs' figures)", *timed_get(client, "/")))
             rows.append(("run page, first open (summary + grader rates)", *timed_get(client, f"/runs/{run_id}")))
             rows.append(("run page, again (figures cached)", *timed_get(client, f"/runs/{run_id}")))
             steps = [timed_get(client, f"/runs/{run_id}?page_no={p}") for p in range(2, args.pages + 2)]
@@ -136,12 +137,15 @@ def main() -> None:
             pick = min(12345, args.cases - 1)
             rows.append((f"text search q=answer {pick}/", *timed_get(client, f"/runs/{run_id}?q=answer+{pick}%2F")))
             rows.append(("sample page", *timed_get(client, f"/runs/{run_id}/sample?suite=big&case=c{pick:06d}&i=1")))
+            rows.append(("compare page, cold (both runs' figures, verdicts and grades + compare_runs)",
+                         *timed_get(client, f"/compare?base={run_id}&cand={cand_id}")))
+            rows.append(("compare page, again (cached)", *timed_get(client, f"/compare?base={run_id}&cand={cand_id}")))
             browser = browser_times(base, run_id, args.pages)
         # as `gradeloop view` starts: the newest runs' figures computed in the background at start-up
         t0 = time.perf_counter()
         app = create_app(store_path, warm=True)
         viewer = app.state.viewer
-        while not any(k[0] == "graders" for k in list(viewer._cache)):
+        while not any(k[:2] == ("graders", run_id) for k in list(viewer._cache)):
             time.sleep(0.05)
         t_warm = time.perf_counter() - t0
         with background_server(app) as base, httpx.Client(base_url=base, timeout=120) as client:
