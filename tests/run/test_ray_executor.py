@@ -166,3 +166,17 @@ def test_a_killed_ray_worker_loses_nothing_and_generates_nothing_twice(cluster, 
     assert sum(len(c["samples"]) for c in far["cases"]) == 40 and far["status"] == "done"
     local = run_document([suite], "py:dieonce:answer", store=tmp_path / "local.db")
     assert _comparable(far) == _comparable(local)
+
+
+def test_an_unreachable_ray_address_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
+    from gradeloop.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    suite = _suite(tmp_path / "s.yaml", 2)
+    (tmp_path / "r.jsonl").write_text('{"case_id": "c000", "output": "ok"}\n')
+    assert main(["eval", str(suite), "-t", "replay:r.jsonl", "--executor", "ray", "--ray-address", "127.0.0.1:1",
+                 "--store", "x.db"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot reach the Ray cluster at 127.0.0.1:1" in err[0]
+    assert not (tmp_path / "x.db").exists()  # refused before any run was created
+    assert main(["eval", str(suite), "-t", "replay:r.jsonl", "--executor", "nope"]) == 2

@@ -52,6 +52,10 @@ def make_executor(name: str = "local", *, ray_address: str | None = None,
             raise InputError("--ray-address and --ray-workers need --executor ray", field="executor")
         return LocalExecutor()
     if name == "ray":
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:  # say so before a run is created, not after
+            raise InputError("--executor ray needs Ray: pip install 'gradeloop[ray]'", field="executor")
         from gradeloop.run.ray_executor import RayExecutor
 
         return RayExecutor(address=ray_address, workers=ray_workers)

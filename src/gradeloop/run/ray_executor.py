@@ -89,6 +89,7 @@ class RayExecutor:
                  init_kwargs: dict[str, Any] | None = None) -> None:
         if workers is not None and workers < 1:
             raise InputError(f"--ray-workers must be at least 1, got {workers}", field="ray-workers")
+        _check_reachable(address)  # before any run is created
         self.address = address
         self.workers = workers
         self.max_retries = max_retries
@@ -190,6 +191,22 @@ class RayExecutor:
         if self._own_ray:
             ray.shutdown()
             self._own_ray = False
+
+
+def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
+    """Fail in seconds on a cluster address nobody answers at (Ray itself retries for minutes)."""
+    if not address or address == "auto":
+        return
+    import socket
+
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        raise InputError(f"--ray-address must be HOST:PORT or ray://HOST:PORT, got {address!r}", field="ray-address")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise InputError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}",
+                         field="ray-address") from None
 
 
 def _target_payload(target: Any) -> Any:
