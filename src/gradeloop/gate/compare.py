@@ -251,6 +251,11 @@ def _checks(slices: dict[str, dict], graders: dict[str, dict], cand: dict, polic
         ok = value >= fl.min_pass_rate
         checks.append(_check("floor", scope, Verdict.PASS if ok else Verdict.FAIL,
                              f"pass rate ({fl.on}) {value:.3f} {'≥' if ok else '<'} {fl.min_pass_rate}"))
+    for vj in policy.validated_judges:
+        from gradeloop.labels.gate import judge_check
+
+        verdict, why = judge_check(vj.grader, vj.labels, vj.min_kappa)
+        checks.append(_check("validated_judge", f"grader={vj.grader}", verdict, why))
     for mg in policy.max_gap:
         from gradeloop.probes import check_max_gap
 

@@ -49,6 +49,14 @@ class MaxGap(_Strict):
     on: Literal["ci_low", "mean", "ci_high"] = "ci_low"
 
 
+class ValidatedJudge(_Strict):
+    """A judge whose verdicts may gate only after validation against human labels (gradeloop.labels)."""
+
+    grader: str = Field(description="Grader name, as in the runs' grades")
+    labels: str = Field(description="Labels JSONL (`gradeloop labels export`); relative to the policy file")
+    min_kappa: float = Field(0.6, ge=-1, le=1, description="Required lower bound of Cohen's κ (95%)")
+
+
 class GatePolicy(_Strict):
     """The whole policy; every field has a sensible default."""
 
@@ -72,8 +80,17 @@ class GatePolicy(_Strict):
     non_inferiority: list[NonInferiority] = Field(default_factory=list)
     floors: list[Floor] = Field(default_factory=list)
     max_gap: list[MaxGap] = Field(default_factory=list)
+    validated_judges: list[ValidatedJudge] = Field(default_factory=list)
 
 
 def load_policy(path: str | Path | None) -> GatePolicy:
     """The policy in `path`, or the defaults."""
-    return GatePolicy() if path is None else load_yaml_config(path, GatePolicy)
+    if path is None:
+        return GatePolicy()
+    policy = load_yaml_config(path, GatePolicy)
+    if policy.validated_judges:  # labels files are named relative to the policy file
+        base = Path(path).parent
+        judges = [j.model_copy(update={"labels": str(base / j.labels)}) if not Path(j.labels).is_absolute() else j
+                  for j in policy.validated_judges]
+        policy = policy.model_copy(update={"validated_judges": judges})
+    return policy
