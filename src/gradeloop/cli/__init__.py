@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import weakref
 
 import typer
 from typer.exceptions import TyperException
@@ -21,18 +22,19 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 _COMMAND_MODULES: tuple[str, ...] = ("eval", "graders", "gate", "report", "tune", "probes", "calibrate", "monitor", "data", "contam", "synth", "init", "project", "importers", "view", "store")
 
 
-_REGISTERED: list[bool] = []
+_REGISTERED: "weakref.WeakSet[typer.Typer]" = weakref.WeakSet()  # the apps that have their commands
 
 
 def _register_all() -> None:
-    """Register every command once per process (main() may be called many times: tests, the fuzzer)."""
+    """Register every command once per app (main() may be called many times: tests, the fuzzer;
+    a test that swaps in its own app gets its commands registered on it)."""
     import importlib
 
-    if _REGISTERED:
+    if app in _REGISTERED:
         return
     for name in _COMMAND_MODULES:
         importlib.import_module(f"gradeloop.cli.{name}").register(app)
-    _REGISTERED.append(True)
+    _REGISTERED.add(app)
 
 
 def main(argv: list[str] | None = None) -> int:
