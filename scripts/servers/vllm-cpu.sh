@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install (once, in its own venv: vLLM pins its own torch) and start vLLM's CPU build serving a model folder,
-# OpenAI-compatible on 127.0.0.1. Prints the base URL; `stop` ends it.
+# OpenAI-compatible on 127.0.0.1. Prints the base URL; `stop` ends it. On CPU, --gpu-memory-utilization is the share
+# of RAM vLLM reserves: 0.1 by default here (VLLM_MEMORY_SHARE), its own 0.92 fails beside other processes.
 #   scripts/servers/vllm-cpu.sh start MODEL_DIR [PORT]    scripts/servers/vllm-cpu.sh stop
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -17,7 +18,7 @@ case "${1:-}" in
     fi
     mkdir -p "$HERE/bench/.work"
     nohup "$VENV/bin/python" -m vllm.entrypoints.openai.api_server --model "$model" --dtype float32 \
-      --max-model-len 256 --host 127.0.0.1 --port "$port" > "$HERE/bench/.work/vllm.log" 2>&1 &
+      --max-model-len 256 --gpu-memory-utilization "${VLLM_MEMORY_SHARE:-0.1}" --host 127.0.0.1 --port "$port" > "$HERE/bench/.work/vllm.log" 2>&1 &
     echo $! > "$PIDFILE"
     for _ in $(seq 1 300); do
       curl -sf "http://127.0.0.1:$port/v1/models" >/dev/null 2>&1 && { echo "http://127.0.0.1:$port/v1"; exit 0; }
