@@ -23,11 +23,24 @@ case "${1:-}" in
       [ -d "$WORK/llama-src" ] || { "$VENV/bin/pip" download -q --no-deps --no-binary :all: \
         "llama-cpp-python==0.3.36" -d "$WORK/llama-sdist" && mkdir -p "$WORK/llama-src" && \
         tar -xzf "$WORK"/llama-sdist/llama_cpp_python-*.tar.gz -C "$WORK/llama-src" --strip-components 1; }
-      conv="$WORK/llama-src/vendor/llama.cpp/convert_hf_to_gguf.py"
-      "$VENV/bin/pip" install -q -e "$WORK/llama-src/vendor/llama.cpp/gguf-py"
-      sed 's/raise NotImplementedError("BPE pre-tokenizer was not recognized/res = "gpt-2"  # gradeloop: byte-level BPE\n        if False: raise NotImplementedError("/' \
-        "$conv" > "$WORK/convert_gpt2.py"
-      "$VENV/bin/python" "$WORK/convert_gpt2.py" "$model" --outfile "$gguf" --outtype f32
+      llama="$WORK/llama-src/vendor/llama.cpp"
+      "$VENV/bin/pip" install -q -e "$llama/gguf-py"
+      # the demo tokenizer is byte-level BPE whose hash the converter does not know: read it as gpt-2
+      "$VENV/bin/python" - "$llama" "$model" "$gguf" <<'PY'
+import runpy, sys
+llama, model, out = sys.argv[1:4]
+sys.path.insert(0, llama)
+import conversion.base as base
+known = base.TextModel.get_vocab_base_pre
+def pre(self, tokenizer):
+    try:
+        return known(self, tokenizer)
+    except NotImplementedError:
+        return "gpt-2"
+base.TextModel.get_vocab_base_pre = pre
+sys.argv = ["convert_hf_to_gguf.py", model, "--outfile", out, "--outtype", "f32"]
+runpy.run_path(f"{llama}/convert_hf_to_gguf.py", run_name="__main__")
+PY
     fi
     nohup "$VENV/bin/python" -m llama_cpp.server --model "$gguf" --host 127.0.0.1 --port "$port" \
       --n_ctx 256 > "$WORK/llama.log" 2>&1 &
