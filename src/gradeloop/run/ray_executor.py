@@ -6,7 +6,9 @@ and writes what comes back (sample rows, new cache entries) to the store. An act
 code the local executor runs (`Engine._run_chunk`) on the same suites and settings, so seeds,
 graders, cache keys and rows are the same as a local run's. An actor that dies (its process or its
 machine) fails the call; its chunk, of which nothing reached the store, is sent to another actor and
-a replacement actor is started. A chunk is retried at most `max_retries` times.
+a replacement actor is started. A chunk is retried at most `max_retries` times. What the dead actor
+had generated of that chunk before dying is generated again (it never reached the driver); no other
+chunk is: finished chunks are stored, and chunks queued behind it had not started.
 
 An actor holds a target built from its spec (an `hf:` model loads once per actor, and on a cluster
 with GPUs each actor takes one, one actor per GPU by default), or, for a Target object that no spec
@@ -99,6 +101,7 @@ class RayExecutor:
         self.init_kwargs = dict(init_kwargs or {})
         self.retried_chunks = 0  # chunks sent again after their actor died
         self.replaced_workers = 0
+        self.failures: list[str] = []  # what each failed call raised (the kind of Ray error), in order
         self.worker_peak_rss_mb: list[float] = []  # of the live actors, read when the run ends
         self._ray: Any = None
         self._actor_cls: Any = None
@@ -158,6 +161,7 @@ class RayExecutor:
                 rows, puts, counts = await actor.run.remote(run_id, items, hits)
             except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
                 failures += 1
+                self.failures.append(type(exc).__name__)
                 if actor not in self._dead:
                     self._dead.add(actor)
                     self.replaced_workers += 1
