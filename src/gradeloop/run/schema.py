@@ -198,8 +198,8 @@ class CompareDocument(_Model):
     policy: ComparePolicy
     to_decide: Optional[list[str]] = None
     error_messages: Optional[list[ErrorMessage]] = None
-    only_in_baseline: list[str] = Field(default_factory=list)
-    only_in_candidate: list[str] = Field(default_factory=list)
+    only_in_baseline: list[str]
+    only_in_candidate: list[str]
 
 
 class WallTime(_Model):
