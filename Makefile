@@ -20,6 +20,8 @@ demo: install
 
 test: install
 	bash scripts/ensure-chromium.sh
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 clean:

@@ -14,12 +14,10 @@ from js-tiktoken's ranks.
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
 import json
 import os
 import random
-import re
 import subprocess
 import sys
 import tempfile

@@ -91,7 +91,7 @@ def run_sections(run: dict[str, Any], max_failing: int = 200) -> list[str]:
 def _optional_sections(run: dict[str, Any]) -> list[str]:
     """Sections from other packages, present only when the run has what they need."""
     out = []
-    for name, build in _EXTRA_SECTIONS:
+    for _name, build in _EXTRA_SECTIONS:
         html_part = build(run)
         if html_part:
             out.append(html_part)

@@ -131,7 +131,7 @@ def preference_pairs(samples: Sequence[Scored]) -> list[tuple[Scored, Scored]]:
     for s in samples:
         by_case.setdefault(s.case_id, []).append(s)
     pairs = []
-    for cid, group in by_case.items():
+    for group in by_case.values():
         passes = _distinct([s for s in group if s.passed is True])
         fails = sorted(_distinct([s for s in group if s.passed is False]), key=lambda s: -(s.score or 0.0))
         if not passes or not fails:
