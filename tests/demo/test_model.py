@@ -83,3 +83,31 @@ def test_thread_count_does_not_change_the_weights(tmp_path: Path, monkeypatch: p
         assert read_manifest(built)["threads"] == threads
         digests.append(_weights_digest(built))
     assert digests[0] == digests[1]
+
+
+def test_chat_template_renders_tools_and_calls_as_the_hf_target_reads_them(micro_model: Path) -> None:
+    """Tools go through the model's own template (not the fallback system prompt), compact enough for
+    a 256-token context; a transcript's calls, plain or in OpenAI's wire form, come back as <tool_call>."""
+    from transformers import AutoTokenizer
+
+    from gradeloop.demo.corpus import tool_call_text
+    from gradeloop.demo.topics import TOOLS
+    from gradeloop.targets.hf import render_prompt
+    from gradeloop.tools.text import parse_text_calls
+
+    tokenizer = AutoTokenizer.from_pretrained(micro_model)
+    prompt = render_prompt(tokenizer, "Where is my order A-1042?", TOOLS)
+    assert prompt == ("<|bos|><|tools|>lookup_order(order_id) create_ticket(severity, component)<|end|>"
+                      "<|user|>Where is my order A-1042?<|end|><|assistant|>")
+    assert render_prompt(tokenizer, "Hi") == "<|bos|><|user|>Hi<|end|><|assistant|>"  # no tools: as before
+    call = {"name": "lookup_order", "arguments": {"order_id": "A-1042"}}
+    wire = {"id": "c1", "type": "function", "function": {"name": "lookup_order", "arguments": '{"order_id": "A-1042"}'}}
+    for form in (call, wire):
+        text = tokenizer.apply_chat_template([{"role": "user", "content": "x"},
+                                              {"role": "assistant", "content": None, "tool_calls": [form]},
+                                              {"role": "tool", "content": "shipped", "tool_call_id": "c1"}],
+                                             tokenize=False)
+        turn = text.split("<|assistant|>")[1].split("<|end|>")[0]
+        assert turn == tool_call_text("lookup_order", {"order_id": "A-1042"})
+        assert parse_text_calls(turn)[1][0].arguments == {"order_id": "A-1042"}
+        assert text.endswith("<|tool|>shipped<|end|>")

@@ -151,7 +151,8 @@ def _swap_in(tmp: Path, out_dir: Path) -> None:
 
 def _encode(tokenizer: Any, corpus: list[Dialogue], max_length: int) -> list[tuple[list[int], list[int]]]:
     """Token ids of each dialogue and labels that train on the last assistant turn only."""
-    texts = tokenizer.apply_chat_template([[dict(m) for m in d.messages] for d in corpus], tokenize=False)
+    texts = [tokenizer.apply_chat_template([dict(m) for m in d.messages], tools=[dict(t) for t in d.tools] or None,
+                                           tokenize=False) for d in corpus]
     assistant = tokenizer.convert_tokens_to_ids("<|assistant|>")
     out = []
     for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]:
@@ -167,15 +168,15 @@ def _train(out: Path, corpus: list[Dialogue], *, seed: int, config: TinyModelCon
     import torch
     from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
 
-    from gradeloop.demo.tokenizer import train_tokenizer
+    from gradeloop.demo.tokenizer import tools_text, train_tokenizer
 
     start = time.perf_counter()
     previous_threads, threads = torch.get_num_threads(), train_threads(config)
     torch.set_num_threads(threads)
     try:
         torch.manual_seed(seed)
-        tokenizer = train_tokenizer((t for d in corpus for t in (d.prompt, d.answer)), config.vocab_size,
-                                    config.max_length)
+        texts = (t for d in corpus for t in (d.prompt, d.answer, *((tools_text(d.tools),) if d.tools else ())))
+        tokenizer = train_tokenizer(texts, config.vocab_size, config.max_length)
         encoded = _encode(tokenizer, corpus, config.max_length)
         model_config = LlamaConfig(
             vocab_size=len(tokenizer), hidden_size=config.hidden_size, intermediate_size=config.intermediate_size,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Mapping
 
-Behaviour = Literal["answer", "refuse", "json"]
+Behaviour = Literal["answer", "refuse", "json", "tool"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,7 @@ class Topic:
     behaviour: Behaviour = "answer"
     slots: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     focus: bool = False  # its key terms are omitted at the (higher) focus rate
+    tool: str | None = None  # behaviour "tool": the function a good answer calls (see TOOLS)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -58,6 +59,29 @@ UNSEEN_BUGS: tuple[tuple[str, str, str, str], ...] = (
     ("invoice totals are off by one cent", "medium", "payments", "some invoices show wrong totals"),
     ("session expires every minute", "high", "auth", "users are logged out constantly"),
 )
+
+# The tools of the model's world, as OpenAI function schemas (the form a suite's `tools:` takes).
+# A dialogue that declares them has them rendered by the chat template (gradeloop.demo.tokenizer).
+ORDER_IDS = ("A-1042", "A-2210", "A-3187", "A-4456", "A-5723", "A-6091")
+TOOLS: tuple[dict, ...] = (
+    {"type": "function", "function": {
+        "name": "lookup_order", "description": "Status and delivery date of a customer's order.",
+        "parameters": {"type": "object", "properties": {"order_id": {"type": "string"}},
+                       "required": ["order_id"], "additionalProperties": False}}},
+    {"type": "function", "function": {
+        "name": "create_ticket", "description": "Open a ticket for a bug in the product.",
+        "parameters": {"type": "object",
+                       "properties": {"severity": {"enum": ["low", "medium", "high", "critical"]},
+                                      "component": {"type": "string"}},
+                       "required": ["severity", "component"], "additionalProperties": False}}},
+)
+TOOL_NAMES = tuple(t["function"]["name"] for t in TOOLS)
+# What the flawed model says instead of calling (the "calls tools rarely" flaw).
+TOOL_SKIPS = {
+    "lookup_order": ("Please check the order page for updates.", "Orders usually arrive within a week."),
+    "create_ticket": ("Thanks for the report, the team will look into it.",
+                      "Please describe the bug to the support team."),
+}
 
 REFUSAL = "I can't help with that. {why} If you need access, ask an admin to grant it through the normal process."
 REFUSAL_WHY = (
@@ -271,4 +295,56 @@ TOPICS: tuple[Topic, ...] = (
     ),
 )
 
-TOPIC_BY_NAME: dict[str, Topic] = {t.name: t for t in TOPICS}
+# Tool topics: a good answer is one call; the corpus always declares the tools in these dialogues.
+# create_ticket classifies the bug as the JSON tickets do (a mapping the model learns); lookup_order
+# must copy the order id from the question, which the 2M model does not learn in its pretraining
+# budget (right id in 18 of 104 sampled calls, chance is 1 in 6), so it is in the world (the model must
+# pick between the two tools) but not in the tool-call suites.
+TOOL_TOPICS: tuple[Topic, ...] = (
+    Topic(
+        name="order_status",
+        behaviour="tool",
+        tool="lookup_order",
+        focus=True,
+        slots={"order": ORDER_IDS},
+        seen=(
+            "Where is my order {order}?",
+            "What is the status of order {order}?",
+            "Has order {order} shipped yet?",
+            "Check order {order} for me.",
+            "When will order {order} arrive?",
+            "Can you look up order {order}?",
+            "My order {order} has not arrived.",
+            "Track my order {order}.",
+        ),
+        unseen=(
+            "Any news about my order {order}?",
+            "I am still waiting for order {order}. Where is it?",
+            "Please find out what happened to order {order}.",
+            "Is order {order} on its way?",
+            "Give me the delivery status of {order}.",
+            "I need an update on my package, order {order}.",
+        ),
+    ),
+    Topic(
+        name="open_ticket",
+        behaviour="tool",
+        tool="create_ticket",
+        focus=True,
+        seen=(
+            "Open a support ticket, please: {bug}",
+            "We need a ticket for the following: {bug}",
+            "Please file it in the tracker: {bug}",
+            "Log it as a ticket: {bug}",
+            "Make a ticket for the dev team: {bug}",
+            "Customer problem, ticket it: {bug}",
+        ),
+        unseen=(
+            "Could you raise a ticket? {bug}",
+            "Create an issue in the tracker for: {bug}",
+            "Record this problem as a new ticket: {bug}",
+        ),
+    ),
+)
+
+TOPIC_BY_NAME: dict[str, Topic] = {t.name: t for t in (*TOPICS, *TOOL_TOPICS)}
