@@ -51,7 +51,6 @@ def test_main_exit_code_two_for_unknown_type(monkeypatch):
     from gradeloop import cli
 
     monkeypatch.setattr(cli, "_COMMAND_MODULES", ("graders",))
-    monkeypatch.setattr(cli, "_REGISTERED", [], raising=False)  # register into the fresh app below
     app = typer.Typer(no_args_is_help=True)
     monkeypatch.setattr(cli, "app", app)
 
