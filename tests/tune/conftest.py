@@ -41,7 +41,12 @@ def tune_config(tmp_path, micro_model):
     }
 
     def make(learning_rate: float = 1e-3, iterations: int = 1, steps: int = 2, temperature: float = 1.0,
-             samples: int = 2, guard_file: str | None = None) -> Path:
+             samples: int = 2, guard_file: str | None = None, train_grader: str | None = None) -> Path:
+        """`train_grader` replaces the reward of the train suite (e.g. one that surely varies between
+        samples: with every reward equal GRPO has no advantage and the weights do not move)."""
+        if train_grader is not None:
+            train = tmp_path / names["train"]
+            train.write_text(train.read_text().replace(focus, train_grader))
         cfg = tmp_path / "tune.yaml"
         cfg.write_text(f"""\
 name: micro

@@ -13,6 +13,9 @@ from gradeloop.tune.loop import TuneLoop
 from gradeloop.tune.strategies import train
 
 pytestmark = pytest.mark.slow
+# A reward that most sampled micro-model completions pass and some fail ("password" is too rare in
+# 12 tokens of the micro model: with every reward 0 GRPO has no advantage and nothing moves, bug or not).
+MIXED_REWARD = "{type: contains, value: a}"
 
 
 def _loop(workdir, cfg_path) -> TuneLoop:
@@ -26,7 +29,7 @@ def _weights(path):
 
 
 def test_continuing_from_a_kept_adapter_changes_its_weights(workdir, tune_config):
-    loop = _loop(workdir, tune_config(learning_rate=1e-2, steps=2))
+    loop = _loop(workdir, tune_config(learning_rate=1e-2, steps=2, train_grader=MIXED_REWARD))
     cfg = loop.cfg
     first = train("grpo", cfg.base, None, loop.cases, cfg.hyperparameters, 2, 0, workdir / "a", loop.sampler(cfg.base))
     second = train("grpo", cfg.base, first.adapter_dir, loop.cases, cfg.hyperparameters, 2, 1, workdir / "b",
@@ -45,7 +48,7 @@ def test_guard_regression_is_rolled_back_and_registry_keeps_previous_adapter(wor
     # greedy evaluation against a fingerprint of the base model's own answers; a destructive
     # learning rate changes them, which must read as a guard regression
     loop = _loop(workdir, tune_config(learning_rate=30.0, steps=3, temperature=0.0, samples=1,
-                                      guard_file=fingerprint_guard))
+                                      guard_file=fingerprint_guard, train_grader=MIXED_REWARD))
     cfg = loop.cfg
     previous = train("grpo", cfg.base, None, loop.cases, cfg.hyperparameters.model_copy(update={"learning_rate": 1e-4}),
                      1, 0, workdir / "prev", loop.sampler(cfg.base))
