@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     console.rule("2/5 evaluation (4 samples per case, temperature 1)")
     console.print("[dim]The base model before tuning, with 95% intervals per suite. Most thresholds are "
                   "[bold]expected to fail here[/bold]: lockout-policy is what tuning will fix; refusal-boundary, "
-                  "ticket-json and support-regression are guards that must not get worse. The mutated copy of "
+                  "ticket-json and support-regression are guards that must not get worse; tool-calls-holdout is what "
+                  "the second tune fixes, tool-irrelevance its own guard. The mutated copy of "
                   "the dev suite measures robustness to typos, casing, paraphrases and distractors.[/dim]")
     dev = load_suite(DEMO / "lockout-policy-dev.yaml")
     mutated = out / "lockout-policy-dev-mutated.yaml"
