@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from gradeloop.gate.policy import GatePolicy
     from gradeloop.graders.base import JudgeFactory, JudgeFn
     from gradeloop.project import Project
-    from gradeloop.run.engine import RunConfig, RunOutcome
+    from gradeloop.run.engine import Engine, RunConfig, RunOutcome
     from gradeloop.run.store import Store
     from gradeloop.suite.model import Suite
     from gradeloop.targets.base import SamplingParams, Target
@@ -130,11 +130,45 @@ def execute(suites: Sequence[Suite], target: Target, store: Store, config: RunCo
             judge_factory: JudgeFactory | None = None, on_progress: Progress | None = None,
             on_warning: Callable[[str], None] | None = None, close_target: bool = True,
             executor: Any = None) -> RunOutcome:
-    """Run suites on a target into a store; the one place a run engine is built.
+    """Run suites on a target into a store; the one place a run engine is built (`aexecute` inside
+    an event loop). `eval`, `evaluate`, the tune loop and the sequential gate all run through here.
 
     The target is told the run's concurrency (`limit_concurrency`) and, where it can, reports each
     finished sample (`on_generated`), so progress moves from the first sample, not per batch.
     """
+    engine, finish = _prepare(suites, target, store, config, judge_factory, on_progress, on_warning, close_target,
+                              executor)
+    try:
+        return engine.run()
+    finally:
+        finish()
+
+
+async def aexecute(suites: Sequence[Suite], target: Target, store: Store, config: RunConfig, *,
+                   judge_factory: JudgeFactory | None = None, on_progress: Progress | None = None,
+                   on_warning: Callable[[str], None] | None = None, close_target: bool = True,
+                   executor: Any = None) -> RunOutcome:
+    """`execute` for callers already inside an event loop (the sequential gate's rounds)."""
+    engine, finish = _prepare(suites, target, store, config, judge_factory, on_progress, on_warning, close_target,
+                              executor)
+    try:
+        return await engine.arun()
+    finally:
+        finish()
+
+
+def _warn(message: str, on_warning: Callable[[str], None] | None) -> None:
+    if on_warning is not None:
+        on_warning(message)
+    else:
+        warnings.warn(message, GradeloopWarning, stacklevel=6)  # the caller of evaluate()
+
+
+def _prepare(suites: Sequence[Suite], target: Target, store: Store, config: RunConfig,
+             judge_factory: JudgeFactory | None, on_progress: Progress | None,
+             on_warning: Callable[[str], None] | None, close_target: bool,
+             executor: Any) -> tuple[Engine, Callable[[], None]]:
+    """The engine for a run (graders built with the project's judges), and what to do after it."""
     from gradeloop.run.engine import Engine
     from gradeloop.targets.judge import judge_factory as spec_judges
 
@@ -149,25 +183,19 @@ def execute(suites: Sequence[Suite], target: Target, store: Store, config: RunCo
     engine = Engine(suites, target, store, config, judge_factory=judge_factory or spec_judges,
                     on_progress=progress.chunk if progress else None, close_target=close_target, executor=executor)
     for message in grading_warnings(engine.suites, engine.graders):
-        if on_warning is not None:
-            on_warning(message)
-        else:
-            warnings.warn(message, GradeloopWarning, stacklevel=5)  # the caller of evaluate()
+        _warn(message, on_warning)
     hook = progress is not None and hasattr(target, "on_generated")
     if hook:
         setattr(target, "on_generated", progress.sample if progress else None)  # noqa: B010 (optional hook)
-    try:
-        outcome = engine.run()
-    finally:
+
+    def finish() -> None:
         if hook:
             setattr(target, "on_generated", None)  # noqa: B010
-    target_warnings = getattr(target, "warnings", None)  # what the target noticed (e.g. logprobs not returned)
-    for message in target_warnings() if callable(target_warnings) else []:
-        if on_warning is not None:
-            on_warning(message)
-        else:
-            warnings.warn(message, GradeloopWarning, stacklevel=5)
-    return outcome
+        target_warnings = getattr(target, "warnings", None)  # what the target noticed (logprobs not returned...)
+        for message in target_warnings() if callable(target_warnings) else []:
+            _warn(message, on_warning)
+
+    return engine, finish
 
 
 class _SampleProgress:

@@ -27,7 +27,8 @@ from gradeloop.gate.compare import ScopeData, _values, judge_scopes
 from gradeloop.gate.partial import PartialRunError, partial_reasons
 from gradeloop.gate.policy import GatePolicy
 from gradeloop.gate.verdict import ErrorCount, Verdict, case_errors, judge_errors, passes
-from gradeloop.run import Engine, RunConfig, Store, build_run_json
+from gradeloop.api import aexecute
+from gradeloop.run import RunConfig, Store, build_run_json
 from gradeloop.stats import SequentialPairedTest, required_cases
 from gradeloop.stats.power import paired_variance_parts
 from gradeloop.suite import Suite, suite_version
@@ -105,9 +106,8 @@ def sequential_gate(baseline: dict[str, Any], suites: Sequence[Suite], target: T
         try:
             for start in range(0, len(order), round_size):
                 chunk = order[start:start + round_size]
-                engine = Engine(_subset(suites, set(chunk)), target, store, config,
-                                judge_factory=judge_factory, close_target=False)
-                outcome = await engine.arun()
+                outcome = await aexecute(_subset(suites, set(chunk)), target, store, config,
+                                         judge_factory=judge_factory, close_target=False)
                 run = build_run_json(store, outcome.run_id)
                 cand_cases = {(c["suite"], c["id"]): c for c in run["cases"]}
                 for key in chunk:  # the shuffled order, one update per case

@@ -18,7 +18,8 @@ from typing import Any, Callable
 from gradeloop.files import atomic_write_text
 from gradeloop.gate import GatePolicy, compare_runs
 from gradeloop.graders.base import JudgeFactory
-from gradeloop.run import Engine, RunConfig, Store, build_run_json
+from gradeloop.api import execute
+from gradeloop.run import RunConfig, Store, build_run_json
 from gradeloop.run.results import metrics_for
 from gradeloop.suite import Suite, load_suites
 from gradeloop.targets import SamplingParams, load_target
@@ -119,8 +120,8 @@ class TuneLoop:
         """Run the eval suites on a model spec (cached: an unchanged model is never re-sampled)."""
         e = self.cfg.eval
         config = RunConfig(samples=e.samples, seed=e.seed, concurrency=e.concurrency, params=self.eval_params)
-        outcome = Engine(self.roles.eval_suites, load_target(spec, params=self.eval_params), self.store, config,
-                         judge_factory=self.judge_factory).run()
+        outcome = execute(self.roles.eval_suites, load_target(spec, params=self.eval_params), self.store, config,
+                          judge_factory=self.judge_factory, on_warning=self.log)
         return build_run_json(self.store, outcome.run_id)
 
     def sampler(self, spec: str) -> Callable[[int], list[Scored]]:
@@ -130,8 +131,8 @@ class TuneLoop:
         def sample(k: int) -> list[Scored]:
             params = SamplingParams(temperature=hp.temperature, max_tokens=hp.max_completion_length)
             config = RunConfig(samples=k, seed=self.cfg.seed, params=params)
-            outcome = Engine(self.roles.train, load_target(spec, params=params), self.store, config,
-                             judge_factory=self.judge_factory).run()
+            outcome = execute(self.roles.train, load_target(spec, params=params), self.store, config,
+                              judge_factory=self.judge_factory, on_warning=self.log)
             run = build_run_json(self.store, outcome.run_id)
             return [Scored(c["id"], s["output"], s["passed"], s["score"], s.get("tool_calls"))
                     for c in run["cases"] for s in c["samples"] if s["output"] is not None]
