@@ -92,3 +92,17 @@ def test_found_from_a_subfolder_or_named_by_env(workdir, monkeypatch):
 def test_target_entries_are_validated(entry, message):
     with pytest.raises(ValueError, match=message):
         TargetEntry.model_validate(entry)
+
+
+def test_every_command_reads_the_projects_store(workdir, monkeypatch, capsys):
+    from gradeloop.cli import main
+
+    monkeypatch.delenv("GRADELOOP_STORE", raising=False)
+    (workdir / "gradeloop.yaml").write_text("store: results/team.db\n")
+    (workdir / "s.yaml").write_text("name: s\ncases:\n  - {id: a, input: hi, graders: [{type: contains, value: hi}]}\n")
+    (workdir / "r.jsonl").write_text('{"case_id": "a", "output": "hi"}\n')
+    assert main(["eval", "s.yaml", "-t", "replay:r.jsonl", "-q"]) == 0
+    assert (workdir / "results" / "team.db").is_file() and not (workdir / ".gradeloop" / "gradeloop.db").exists()
+    capsys.readouterr()
+    assert main(["show", "latest"]) == 0 and main(["runs"]) == 0  # read from the project's store, not the default
+    assert "replay:r.jsonl" in capsys.readouterr().out

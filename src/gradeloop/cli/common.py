@@ -6,7 +6,6 @@ modules import their packages (numpy, scipy, torch…) inside the commands, not 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -17,15 +16,26 @@ from gradeloop.files import atomic_write_text
 if TYPE_CHECKING:
     from gradeloop.run.store import Store
 
-STORE_OPT = typer.Option(None, "--store", help="Results store: a SQLite file or a postgresql:// URL; "
-                         "default .gradeloop/gradeloop.db")
+def _store_or_default(value: Optional[Path]) -> Path:
+    """--store, else $GRADELOOP_STORE, else the project file's `store:`, else .gradeloop/gradeloop.db:
+    every command reads the store `eval` wrote."""
+    from gradeloop.api import default_store_path
+    from gradeloop.project import load_project
+
+    return value if value is not None else default_store_path(load_project())
+
+
+STORE_OPT = typer.Option(None, "--store", callback=_store_or_default,
+                         help="Results store: a SQLite file or a postgresql:// URL; default $GRADELOOP_STORE, "
+                              "the project's store:, or .gradeloop/gradeloop.db")
 
 
 def open_store(path: Optional[Path]) -> "Store":
-    """The results store at `path` (a file or a postgresql:// URL), $GRADELOOP_STORE, or .gradeloop/gradeloop.db."""
-    from gradeloop.run.store import DEFAULT_STORE, Store
+    """The results store at `path` (a file or a postgresql:// URL), else $GRADELOOP_STORE, else the project
+    file's `store:`, else .gradeloop/gradeloop.db: every command reads the store `eval` wrote."""
+    from gradeloop.run.store import Store
 
-    return Store(path or Path(os.environ.get("GRADELOOP_STORE", DEFAULT_STORE)))
+    return Store(_store_or_default(path))
 
 
 def write_json(path: Path, data: dict) -> None:
