@@ -1,10 +1,10 @@
-"""Turn a target spec string into a Target: `replay:`, `py:`, `openai:`, `hf:`."""
+"""Turn a target spec string into a Target: `replay:`, `py:`, `openai:`, `hf:`, `vllm:`."""
 from __future__ import annotations
 
 from gradeloop.errors import InputError
 from gradeloop.targets.base import SamplingParams, Target
 
-SCHEMES = ("replay", "py", "openai", "hf")
+SCHEMES = ("replay", "py", "openai", "hf", "vllm")
 
 
 def load_target(spec: str, params: SamplingParams | None = None) -> Target:
@@ -27,6 +27,10 @@ def load_target(spec: str, params: SamplingParams | None = None) -> Target:
         from gradeloop.targets.openai import OpenAITarget
 
         return OpenAITarget.from_spec(spec, params=params)
+    if scheme == "vllm":
+        from gradeloop.targets.vllm import VLLMTarget
+
+        return VLLMTarget.from_spec(spec, params=params)
     from gradeloop.targets.hf import HFTarget
 
     return HFTarget.from_spec(spec, params=params)
