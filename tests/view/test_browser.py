@@ -55,6 +55,29 @@ def page(browser):
     context.close()
 
 
+def assert_layout(page) -> None:
+    """The screenshot compared structurally (what docs/viewer.png shows, not its pixels): the section
+    headings in order down the page, every table and plot laid out inside the viewport's width and
+    below its heading, the filters above the samples they filter."""
+    boxes = page.evaluate("""() => [...document.querySelectorAll('h2, table, svg.plot, #filters, #samples')]
+        .map(e => ({tag: e.tagName.toLowerCase(), id: e.id, text: e.tagName === 'H2' ? e.innerText : '',
+                    ...(({x, y, width, height}) => ({x, y, width, height}))(e.getBoundingClientRect())}))""")
+    headings = [b for b in boxes if b["tag"] == "h2"]
+    names = [h["text"].strip() for h in headings]
+    assert [n for n in names if n in ("Suites", "Slices", "Graders", "Samples")] == ["Suites", "Slices", "Graders",
+                                                                                       "Samples"]
+    assert all(a["y"] < b["y"] for a, b in zip(headings, headings[1:]))  # stacked, not overlapping
+    first = headings[0]["y"]
+    for b in boxes:
+        assert b["width"] > 0 and b["height"] > 0, b  # rendered, not collapsed
+        assert b["x"] >= 0 and b["x"] + b["width"] <= 1280 + 1, b  # nothing runs off the side
+        if b["tag"] != "h2":
+            assert b["y"] > first, b  # content below the first heading
+    filters = next(b for b in boxes if b["id"] == "filters")
+    samples = next(b for b in boxes if b["id"] == "samples")
+    assert filters["y"] <= samples["y"] + samples["height"]
+
+
 def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     return struct.unpack(">II", data[16:24])
@@ -70,6 +93,7 @@ def test_navigate_filter_page_label_and_compare(site, page, tmp_path):
     assert "40 sample(s) match" in page.inner_text("#match-count")
     shot = page.screenshot(full_page=False)
     assert png_size(shot) == (1280, 900) and len(set(shot[100:5000])) > 20  # a picture, not a blank frame
+    assert_layout(page)
     if os.environ.get("GRADELOOP_UPDATE_SCREENSHOT") == "1":
         DOCS.mkdir(exist_ok=True)
         (DOCS / "viewer.png").write_bytes(shot)
