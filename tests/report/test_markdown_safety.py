@@ -49,6 +49,25 @@ def test_run_and_compare_markdown_escape_suite_names_tags_and_specs():
     assert rows and rows[0].count(" | ") == 7  # the hostile pipe did not add a column
 
 
+
+def test_run_markdown_has_slices_errors_and_the_failing_cases_escaped():
+    m = {"pass_rate": _estimate(), "score": _estimate(),
+         "errors": {"target": 1, "grader": 0, "samples": 2, "missing": 0, "planned": 2, "rate": 0.5}}
+    failing = {"output": HOSTILE + " | extra", "passed": False, "error": None,
+               "grades": [{"grader": "contains", "passed": False, "reason": "missing [x](https://e.example)"}]}
+    run = {"run_id": "r1", "target": {"spec": "py:app:answer", "fingerprint": "f"},
+           "suites": [{"name": "s", "metrics": m, "thresholds_result": None, "verdict": "inconclusive"}],
+           "slices": {f"area={HOSTILE}": m}, "error_messages": [{"message": "upstream <b>500</b>", "count": 1}],
+           "cases": [{"id": "ok", "suite": "s", "samples": [{"output": "fine", "passed": True}]},
+                     {"id": "bad`id", "suite": "s", "samples": [failing]}]}
+    text = run_markdown(run)
+    assert "⚠️ inconclusive" in text and "50.0%" in text and "error, 1×: upstream &lt;b&gt;500" in text
+    assert "**Failing cases** (1)" in text and "missing \\[x\\]" in text and "ok`" not in text
+    assert _unescaped_markup(text) == []
+    rows = [ln for ln in text.splitlines() if "bad" in ln]
+    assert rows and rows[0].count(" | ") == 2  # the output's pipe stayed inside its cell
+
+
 @pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
 def test_report_files_follow_the_umask(tmp_path, umask, mode):
     old = os.umask(umask)

@@ -13,9 +13,9 @@ from typing import Any
 from gradeloop.targets.redact import redact_spec
 
 # Everything CommonMark/GFM can read as markup inside a line: links and images ([]()!), autolinks
-# and HTML (<>), emphasis and strikethrough (*_~), code (`), entities (&), references and
+# and HTML (<>, written as entities), emphasis and strikethrough (*_~), code (`), entities (&), references and
 # mentions (#@), emoji shortcodes and scheme-less autolinks (:), table cells (|), escapes (\).
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#!|~&@:])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~@:])")
 
 
 def _fmt(e: dict | None) -> str:
@@ -26,7 +26,10 @@ def _fmt(e: dict | None) -> str:
 
 def md_text(text: Any) -> str:
     """Untrusted text as literal Markdown text on one line: every markup character escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    flat = " ".join(str(text).split())
+    # HTML characters as entities (no tag can open, whatever the renderer), the rest backslash-escaped
+    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
 def md_code(text: Any) -> str:
@@ -43,15 +46,43 @@ def _cell(text: Any) -> str:
     return md_text(text)
 
 
-def run_markdown(run: dict[str, Any]) -> str:
+def run_markdown(run: dict[str, Any], *, failing: int = 10) -> str:
+    """A run for a PR comment: each suite's verdict and threshold, the slices, errors counted,
+    then the failing cases (id, first grader reason, output excerpt) when the run has its cases."""
     lines = [f"### gradeloop run {md_code(run['run_id'])} — {md_text(redact_spec(str(run['target']['spec'])))}", "",
-             "| suite | pass rate [95% CI] | score | cases | errors | threshold |", "|---|---|---|---|---|---|"]
+             "| suite | verdict | pass rate [95% CI] | score | cases | error rate | threshold |",
+             "|---|---|---|---|---|---|---|"]
     for s in run["suites"]:
         m, tr = s["metrics"], s.get("thresholds_result")
-        th = "–" if not tr else ("✅" if tr["passed"] else "❌") + f" {tr['value']:.3f} ≥ {tr['min_pass_rate']}"
-        lines.append(f"| {_cell(s['name'])} | {_fmt(m['pass_rate'])} | {_fmt(m['score'])} | "
-                     f"{m['pass_rate']['n_cases']} | {m['errors']['target'] + m['errors']['grader']} | {th} |")
+        th = "–" if not tr else f"{tr['value']:.3f} vs {tr['min_pass_rate']} ({tr.get('verdict') or tr['passed']})"
+        verdict = s.get("verdict") or "–"
+        icon = {"pass": "✅", "fail": "❌", "inconclusive": "⚠️"}.get(verdict, "")
+        lines.append(f"| {_cell(s['name'])} | {icon} {verdict} | {_fmt(m['pass_rate'])} | {_fmt(m['score'])} | "
+                     f"{m['pass_rate']['n_cases']} | {_rate(m.get('errors'))} | {th} |")
+    slices = run.get("slices") or {}
+    if slices:
+        lines += ["", "| slice | pass rate [95% CI] | cases | error rate |", "|---|---|---|---|"]
+        for name, sl in slices.items():
+            lines.append(f"| {_cell(name)} | {_fmt(sl['pass_rate'])} | {sl['pass_rate']['n_cases']} | "
+                         f"{_rate(sl.get('errors'))} |")
+    messages = run.get("error_messages") or []
+    if messages:
+        lines += [""] + [f"- error, {m['count']}×: {_cell(m['message'])}" for m in messages]
+    if run.get("cases") is not None:
+        from gradeloop.report.failures import failures_from_run
+
+        found, total = failures_from_run(run, limit=failing)
+        if total:
+            lines += ["", f"**Failing cases** ({total}{f', first {len(found)}' if total > len(found) else ''}):", "",
+                      "| case | why | output |", "|---|---|---|"]
+            for f in found:
+                out = "–" if f.output is None else (f.output if len(f.output) <= 120 else f.output[:117] + "...")
+                lines.append(f"| {md_code(f'{f.suite}/{f.case_id}')} | {_cell(f.reason)} | {_cell(out)} |")
     return "\n".join(lines) + "\n"
+
+
+def _rate(errors: dict | None) -> str:
+    return "–" if not errors else f"{errors.get('rate', 0.0):.1%}"
 
 
 def compare_markdown(cmp: dict[str, Any]) -> str:
