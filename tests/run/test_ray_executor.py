@@ -186,3 +186,29 @@ def test_an_unreachable_ray_address_is_one_line_and_exit_2(tmp_path, monkeypatch
     assert len(err) == 1 and "cannot reach the Ray cluster at 127.0.0.1:1" in err[0]
     assert not (tmp_path / "x.db").exists()  # refused before any run was created
     assert main(["eval", str(suite), "-t", "replay:r.jsonl", "--executor", "nope"]) == 2
+
+
+def test_the_sequential_gate_on_ray_decides_as_on_this_process(cluster, tmp_path, monkeypatch):
+    from seedtarget import SeedTarget
+
+    from gradeloop.gate.sequential import sequential_gate
+    from gradeloop.run import RunConfig
+    from gradeloop.suite import load_suites
+
+    monkeypatch.chdir(tmp_path)
+    suite = _suite(tmp_path / "s.yaml", 40)
+    base = run_document([suite], SeedTarget(str(tmp_path / "b.log")), samples=2, seed=1, store=tmp_path / "b.db")
+    results = {}
+    for name, make in (("local", None), ("ray", lambda: RayExecutor(workers=2))):
+        store = Store(tmp_path / f"{name}.db")
+        try:
+            results[name] = sequential_gate(base, load_suites([str(suite)]), SeedTarget(str(tmp_path / f"{name}.log")),
+                                            store, round_size=20, seed=3, config=RunConfig(samples=2, seed=3),
+                                            executor=make)
+        finally:
+            store.close()
+    for key in ("verdict", "decision"):
+        assert results["ray"][key] == results["local"][key]
+    assert [r["cases_used"] for r in results["ray"]["rounds"]] == [r["cases_used"] for r in results["local"]["rounds"]]
+    assert sorted((tmp_path / "ray.log").read_text().splitlines()) == sorted(
+        (tmp_path / "local.log").read_text().splitlines())  # the same samples generated, once each

@@ -58,3 +58,10 @@ def test_precision_follows_the_placement() -> None:
     gpu = precision_args(Placement("cuda:0", "bfloat16"))
     assert gpu == {"use_cpu": False, "bf16": True, "fp16": False}  # TRL's checkpointing default stays
     assert precision_args(Placement("cuda:0", "float16"))["fp16"] is True
+
+
+def test_tune_evaluations_may_run_on_ray(tmp_path: Path) -> None:
+    cfg, _ = load_tune_config(_write(tmp_path, "eval: {executor: ray, ray_address: 'ray://10.0.0.1:10001'}\n"))
+    assert cfg.eval.executor == "ray" and cfg.eval.ray_address == "ray://10.0.0.1:10001"
+    with pytest.raises(InputError, match="tune.yaml:4"):
+        load_tune_config(_write(tmp_path, "eval: {executor: spark}\n"))

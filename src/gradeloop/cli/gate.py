@@ -149,6 +149,9 @@ def register(app: typer.Typer) -> None:
                                                                        "on_inconclusive; alpha/margin from the options)"),
         allow_partial: bool = typer.Option(False, "--allow-partial", help="Gate against an unfinished or "
                                                                            "incomplete baseline instead of exit 2"),
+        executor_name: str = typer.Option("local", "--executor", help="Where samples run: local or ray"),
+        ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join"),
+        ray_workers: Optional[int] = typer.Option(None, "--ray-workers", min=1, help="Ray actors"),
         store: Optional[Path] = STORE_OPT,
     ) -> None:
         """Sequential gate: sample the candidate in rounds, stop early when clear, end with compare's test."""
@@ -166,6 +169,9 @@ def register(app: typer.Typer) -> None:
         params = SamplingParams(**base.get("config", {}).get("params", {})) if base.get("config") else SamplingParams()
         params = SamplingParams(temperature=params.temperature, top_p=params.top_p, max_tokens=params.max_tokens,
                                 stop=tuple(params.stop))
+        from gradeloop.run.executor import make_executor
+
+        make_executor(executor_name, ray_address=ray_address, ray_workers=ray_workers)  # bad options: exit 2 now
         tgt = load_target(target, params=params)
         config = RunConfig(samples=int(base.get("samples_per_case", 1)), seed=seed, concurrency=concurrency,
                            params=params)
@@ -175,6 +181,8 @@ def register(app: typer.Typer) -> None:
             result = sequential_gate(base, suite_objs, tgt, st, alpha=alpha, margin=margin, effect=effect,
                                      round_size=round_size, seed=seed, config=config, judge_factory=judge_factory,
                                      policy=load_policy(policy), allow_partial=allow_partial,
+                                     executor=lambda: make_executor(executor_name, ray_address=ray_address,
+                                                                    ray_workers=ray_workers),
                                      on_round=lambda r: console.print(
                                          f"round {r['round']}: {r['cases_used']} cases, decision {r['decision']}, "
                                          f"difference in [{r['confidence_sequence'][0]:+.3f}, "

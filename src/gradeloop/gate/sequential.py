@@ -79,8 +79,11 @@ def sequential_gate(baseline: dict[str, Any], suites: Sequence[Suite], target: T
                     alpha: float = 0.05, margin: float = 0.02, effect: float = 0.03, power: float = 0.8,
                     round_size: int = 25, seed: int = 0, config: RunConfig | None = None,
                     judge_factory: Any = None, on_round: Callable[[dict], None] | None = None,
-                    policy: GatePolicy | None = None, allow_partial: bool = False) -> dict[str, Any]:
-    """Run rounds until the interim test decides, the errors rule a pass out, or the cases run out."""
+                    policy: GatePolicy | None = None, allow_partial: bool = False,
+                    executor: Callable[[], Any] | None = None) -> dict[str, Any]:
+    """Run rounds until the interim test decides, the errors rule a pass out, or the cases run out.
+
+    `executor` makes each round's executor (e.g. `lambda: make_executor("ray")`); default local."""
     policy = (policy or GatePolicy()).model_copy(update={"alpha": alpha, "margin": margin, "power": power})
     if not allow_partial and (reasons := partial_reasons(baseline)):
         raise PartialRunError(f"baseline run {baseline.get('run_id', '?')} is partial: {'; '.join(reasons)} "
@@ -107,7 +110,8 @@ def sequential_gate(baseline: dict[str, Any], suites: Sequence[Suite], target: T
             for start in range(0, len(order), round_size):
                 chunk = order[start:start + round_size]
                 outcome = await aexecute(_subset(suites, set(chunk)), target, store, config,
-                                         judge_factory=judge_factory, close_target=False)
+                                         judge_factory=judge_factory, close_target=False,
+                                         executor=executor() if executor is not None else None)
                 run = build_run_json(store, outcome.run_id)
                 cand_cases = {(c["suite"], c["id"]): c for c in run["cases"]}
                 for key in chunk:  # the shuffled order, one update per case

@@ -47,6 +47,8 @@ class EvalSettings(_Strict):
     max_tokens: int = Field(48, ge=1)
     seed: int = 0
     concurrency: int = Field(1, ge=1)
+    executor: Literal["local", "ray"] = Field("local", description="Where evaluation samples run (ray: Ray actors)")
+    ray_address: str | None = Field(None, description="Ray cluster to join; default a local one")
 
 
 class Targets(_Strict):

@@ -120,8 +120,11 @@ class TuneLoop:
         """Run the eval suites on a model spec (cached: an unchanged model is never re-sampled)."""
         e = self.cfg.eval
         config = RunConfig(samples=e.samples, seed=e.seed, concurrency=e.concurrency, params=self.eval_params)
+        from gradeloop.run.executor import make_executor
+
         outcome = execute(self.roles.eval_suites, load_target(spec, params=self.eval_params), self.store, config,
-                          judge_factory=self.judge_factory, on_warning=self.log)
+                          judge_factory=self.judge_factory, on_warning=self.log,
+                          executor=make_executor(e.executor, ray_address=e.ray_address))
         return build_run_json(self.store, outcome.run_id)
 
     def sampler(self, spec: str) -> Callable[[int], list[Scored]]:
