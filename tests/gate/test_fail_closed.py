@@ -163,3 +163,14 @@ def test_a_suite_may_allow_some_errors_explicitly(workdir) -> None:
     assert main(["eval", str(suite), "-t", _replay(workdir / "m3.jsonl", range(3, N)), "-q"]) == 1  # 10% > 5%
     suite.write_text(suite.read_text().replace("max_error_rate: 0.05", "max_error_rate: 2"))
     assert main(["eval", str(suite), "-t", missing_one, "-q"]) == 2  # bad input: one line, exit 2
+
+
+def test_a_suite_without_a_threshold_is_not_passed_over_errors(workdir) -> None:
+    """No threshold, 1 of 30 outputs missing: inconclusive (exit 1) unless the suite allows errors."""
+    suite = _suite(workdir / "suite.yaml")
+    suite.write_text(suite.read_text().replace("thresholds: {min_pass_rate: 0.8}", "thresholds: {}"))
+    missing_one = _replay(workdir / "m1.jsonl", range(1, N))
+    assert main(["eval", str(suite), "-t", _replay(workdir / "all.jsonl", range(N)), "-q"]) == 0
+    assert main(["eval", str(suite), "-t", missing_one, "-q"]) == 1
+    suite.write_text(suite.read_text().replace("thresholds: {}", "thresholds: {max_error_rate: 0.05}"))
+    assert main(["eval", str(suite), "-t", missing_one, "-q"]) == 0

@@ -169,7 +169,7 @@ def _document(meta: dict[str, Any], run_id: str, cases: list[dict], summaries: l
     for s in meta["suites"]:
         m = metrics(by_suite.get(s["name"], []))
         th = _threshold(s, m)
-        suites.append({**s, "metrics": m, "thresholds_result": th, "verdict": _suite_verdict(m, th)})
+        suites.append({**s, "metrics": m, "thresholds_result": th, "verdict": _suite_verdict(m, th, s)})
     slices: dict[str, Any] = {}
     for name in sorted(by_slice):
         m = metrics(by_slice[name])
@@ -246,11 +246,16 @@ def _threshold(suite_meta: dict, metrics: dict) -> dict[str, Any] | None:
             "verdict": verdict, "error_rate": err["rate"], "max_error_rate": max_rate, "reason": reason}
 
 
-def _suite_verdict(metrics: dict, threshold: dict | None) -> str:
-    """A suite's verdict: its threshold's; without one, inconclusive when no sample has a verdict."""
+def _suite_verdict(metrics: dict, threshold: dict | None, suite_meta: dict | None = None) -> str:
+    """A suite's verdict: its threshold's; without one, inconclusive when no sample has a verdict or
+    samples errored beyond the suite's `max_error_rate` (default 0: errors are never a silent pass)."""
     if threshold is not None:
         return threshold["verdict"]
-    return "inconclusive" if metrics["pass_rate"]["n_cases"] == 0 else "pass"
+    if metrics["pass_rate"]["n_cases"] == 0:
+        return "inconclusive"
+    allowed = float(((suite_meta or {}).get("thresholds") or {}).get("max_error_rate") or 0.0)
+    errors = metrics.get("errors") or {}
+    return "inconclusive" if errors.get("rate", 0.0) > allowed + 1e-12 else "pass"
 
 
 def threshold_failures(run: dict[str, Any]) -> list[str]:

@@ -70,7 +70,7 @@ def run_figures(store: Store, run_id: str, *, with_slices: bool = True) -> dict[
         if f"suite={s['name']}" in by_slice:
             memo[id(by_slice[f"suite={s['name']}"])] = m
         th = _threshold(s, m)
-        suites.append({**s, "metrics": m, "thresholds_result": th, "verdict": _suite_verdict(m, th)})
+        suites.append({**s, "metrics": m, "thresholds_result": th, "verdict": _suite_verdict(m, th, s)})
     return {"run_id": run_id, "status": meta["status"], "created": meta["created"],
             "finished": meta["finished"], "target": {"spec": meta["target_spec"]}, "samples_per_case": k,
             "suites": suites, "metrics": figures(everything),
