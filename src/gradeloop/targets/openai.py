@@ -30,8 +30,7 @@ import os
 import re
 import time
 import urllib.request
-import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
 import httpx
@@ -40,6 +39,7 @@ from gradeloop.errors import InputError
 from gradeloop.targets.base import Generation, Request, SamplingParams
 from gradeloop.targets.redact import redact_spec
 from gradeloop.targets.retry import RETRYABLE_STATUS, RetryBudget, RetryPolicy, parse_retry_after
+from gradeloop.targets.watch import OutputWatch
 from gradeloop.targets.transport import LeanTransport, RawResponse, ResponseTooLarge, read_capped
 from gradeloop.tools.calls import ToolCall, parse_arguments
 
@@ -205,7 +205,7 @@ class OpenAITarget:
         self.params = self._applied(params or SamplingParams())
         self.deadline = deadline
         self._started: float | None = None
-        self._seen = _OutputWatch()
+        self._seen = OutputWatch()
         self.max_response_bytes = max_response_bytes
         self.spec = redact_spec(spec or f"openai:{model}@{self.base_url}")  # stored and printed: no secrets
         self._url = endpoint_url(self.base_url, "chat/completions")
@@ -450,43 +450,6 @@ def parse_completion(data: Any, key: str | None = None) -> Generation | _Failure
               if isinstance(v := usage_raw.get(k), int)} if isinstance(usage_raw, dict) else None)
     return Generation(output=content, usage=usage or None, logprobs=_logprobs(choice.get("logprobs")),
                       tool_calls=calls)
-
-
-@dataclass
-class _OutputWatch:
-    """Counts what a server silently did not do: logprobs asked for but absent; sampling at
-    temperature > 0 that gave every case identical samples (a server whose generation config
-    turns sampling off, as `transformers serve` does)."""
-
-    answered: int = 0
-    without_logprobs: int = 0
-    # case id -> (samples at temperature > 0, distinct outputs among them), for the first 10,000 cases
-    hot: dict[str, tuple[int, set[int]]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def note(self, req: Request, gen: Generation, logprobs: bool) -> None:
-        if gen.output is None:
-            return
-        with self.lock:
-            self.answered += 1
-            self.without_logprobs += logprobs and not gen.logprobs
-            if req.params.temperature > 0 and (req.case_id in self.hot or len(self.hot) < 10_000):
-                count, outputs = self.hot.get(req.case_id, (0, set()))
-                outputs.add(hash(gen.output))
-                self.hot[req.case_id] = (count + 1, outputs)
-
-    def warnings(self, spec: str) -> list[str]:
-        out = []
-        with self.lock:
-            if self.without_logprobs:
-                out.append(f"{spec}: logprobs were asked for, but {self.without_logprobs} of {self.answered} "
-                           "answers came without them (the server ignores the field?): logprob signals are empty")
-            repeated = [len(outputs) for count, outputs in self.hot.values() if count >= 2]
-            if len(repeated) >= 2 and all(n == 1 for n in repeated):
-                out.append(f"{spec}: at temperature > 0 every case's samples are identical ({len(repeated)} cases) — "
-                           "the server may not be sampling (its generation config?): pass@k and flakiness mean "
-                           "nothing here")
-        return out
 
 
 def _tool_calls(value: Any) -> tuple[ToolCall, ...] | _Failure:
