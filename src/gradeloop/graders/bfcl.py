@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
+from gradeloop.graders.memo import identity_memo
 from gradeloop.tools.calls import ToolCall
 
 _STANDARDIZE = re.compile(r"[ ,./\-_*^]")
@@ -73,21 +74,9 @@ def _in(value: Any, options: Sequence[Any]) -> bool:
     return any(_same(value, o) for o in options)
 
 
-_SCHEMA_TYPES: dict[int, tuple[Any, tuple[type | None, type | None]]] = {}
-
-
 def _schema_type(prop: Mapping[str, Any] | None) -> tuple[type | None, type | None]:
     """(outer, item) Python types from a property schema, read once per schema object."""
-    if not prop:
-        return None, None
-    hit = _SCHEMA_TYPES.get(id(prop))
-    if hit is not None and hit[0] is prop:
-        return hit[1]
-    found = _read_schema_type(prop)
-    if len(_SCHEMA_TYPES) > 4096:
-        _SCHEMA_TYPES.clear()
-    _SCHEMA_TYPES[id(prop)] = (prop, found)
-    return found
+    return _SCHEMA_TYPES(prop) if prop else (None, None)
 
 
 def _read_schema_type(prop: Mapping[str, Any]) -> tuple[type | None, type | None]:
@@ -100,6 +89,10 @@ def _read_schema_type(prop: Mapping[str, Any]) -> tuple[type | None, type | None
     item_kind = items.get("type") if outer is list and isinstance(items, Mapping) else None
     inner = _TYPES.get(item_kind) if isinstance(item_kind, str) else None
     return outer, inner
+
+
+_SCHEMA_TYPES: Callable[[Mapping[str, Any]], tuple[type | None, type | None]] = \
+    identity_memo(_read_schema_type)
 
 
 def _type_ok(value: Any, outer: type | None, options: Sequence[Any], rules: Rules) -> tuple[Any, str | None]:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gradeloop.graders.base import Grade
 from gradeloop.graders.bfcl import CallCheck, Rules, check_call
+from gradeloop.graders.memo import identity_memo
 from gradeloop.graders.registry import BuildContext, Params, register
 from gradeloop.tools.calls import ToolCall
 from gradeloop.tools.schema import tool_index
@@ -145,22 +146,12 @@ class ToolCallGrader:
         return sum(c.score for _, _, c in pairs) / denominator if denominator else 1.0
 
 
-_INDEX: dict[int, tuple[Any, dict[str, Mapping[str, Any]]]] = {}
+_TOOL_INDEX: Callable[[Any], dict[str, Mapping[str, Any]]] = identity_memo(tool_index)
 
 
 def _index(case: "Case") -> dict[str, Mapping[str, Any]]:
     """Declared tools by name, built once per tools tuple (a suite's cases share their defaults' tuple)."""
-    tools = case.tools
-    if not tools:
-        return {}
-    hit = _INDEX.get(id(tools))
-    if hit is not None and hit[0] is tools:
-        return hit[1]
-    index = tool_index(tools)
-    if len(_INDEX) > 4096:
-        _INDEX.clear()
-    _INDEX[id(tools)] = (tools, index)
-    return index
+    return _TOOL_INDEX(case.tools) if case.tools else {}
 
 
 @register("tool_call", ToolCallParams, "Tool calls match the expected calls under the Berkeley Function "
@@ -216,22 +207,15 @@ def _invalid(call: ToolCall, index: Mapping[str, Mapping[str, Any]]) -> str | No
     return None
 
 
-_VALIDATORS: dict[int, tuple[Mapping[str, Any], Any]] = {}
-
-
-def _validator(fn: Mapping[str, Any]) -> Any:
-    """One compiled validator per declared tool (the same dicts are shared by every case of a suite)."""
-    hit = _VALIDATORS.get(id(fn))
-    if hit is not None and hit[0] is fn:
-        return hit[1]
+def _compile(fn: Mapping[str, Any]) -> Any:
     from jsonschema.validators import validator_for
 
     schema = fn.get("parameters") or {"type": "object"}
-    validator = validator_for(schema)(schema)
-    if len(_VALIDATORS) > 4096:
-        _VALIDATORS.clear()
-    _VALIDATORS[id(fn)] = (fn, validator)
-    return validator
+    return validator_for(schema)(schema)
+
+
+# One compiled validator per declared tool (the same dicts are shared by every case of a suite).
+_validator: Callable[[Mapping[str, Any]], Any] = identity_memo(_compile)
 
 
 @register("tool_call_valid", ToolCallValidParams, "Every tool call names a declared tool and its arguments "
