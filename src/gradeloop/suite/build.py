@@ -262,18 +262,25 @@ def _build_tools(rec: Record, file: str, value: Any, path: str) -> tuple[dict[st
         _fail(rec, file, exc.path, exc.message)
 
 
+def _checked_choice(rec: Record, file: str, field: str, choice: Any, tools: tuple[dict[str, Any], ...],
+                    where: str) -> Any:
+    """A tool_choice normalised against its tools; one with no tools to choose from is bad input."""
+    if choice is None:
+        return None
+    if not tools:
+        _fail(rec, file, field, f"tool_choice without tools: declare {where}")
+    try:
+        return normalize_choice(choice, tools)
+    except SchemaProblem as exc:
+        _fail(rec, file, field, exc.message)
+
+
 def _with_tools(case: Case, rec: Record, file: str, tools: tuple[dict[str, Any], ...], choice: Any) -> Case:
     """The case with the defaults' tools and tool_choice where it declares none, its tool_choice checked."""
     own_choice = case.tool_choice is not None
     tools = case.tools or tools
     choice = case.tool_choice if own_choice else choice
-    if choice is not None:
-        if not tools:
-            _fail(rec, file, "tool_choice", "tool_choice without tools: declare `tools` on the case or in defaults")
-        try:
-            choice = normalize_choice(choice, tools)
-        except SchemaProblem as exc:
-            _fail(rec, file, "tool_choice", exc.message)
+    choice = _checked_choice(rec, file, "tool_choice", choice, tools, "`tools` on the case or in defaults")
     if tools is case.tools and choice == case.tool_choice:
         return case
     return replace(case, tools=tools, tool_choice=choice)
@@ -363,14 +370,8 @@ def build_suite(header: Record, cases: Sequence[Record], file: str, *,
     raw_defaults = header.data.get("defaults")
     raw_defaults = raw_defaults if isinstance(raw_defaults, dict) else {}
     default_tools = _build_tools(header, file, raw_defaults.get("tools"), "defaults.tools")
-    default_choice = raw_defaults.get("tool_choice")
-    if default_choice is not None:
-        if not default_tools:
-            _fail(header, file, "defaults.tool_choice", "tool_choice without tools: declare `defaults.tools`")
-        try:
-            default_choice = normalize_choice(default_choice, default_tools)
-        except SchemaProblem as exc:
-            _fail(header, file, "defaults.tool_choice", exc.message)
+    default_choice = _checked_choice(header, file, "defaults.tool_choice", raw_defaults.get("tool_choice"),
+                                     default_tools, "`defaults.tools`")
     if not cases:
         _fail(header, file, "cases", "empty suite: it has no cases")
     built: list[Case] = []
