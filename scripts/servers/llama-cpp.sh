@@ -3,6 +3,7 @@
 # folder to GGUF and serve it OpenAI-compatible on 127.0.0.1. Prints the base URL; `stop` ends it.
 #   scripts/servers/llama-cpp.sh start MODEL_DIR [PORT]    scripts/servers/llama-cpp.sh stop
 set -euo pipefail
+. "$(dirname "$0")/common.sh"
 HERE="$(cd "$(dirname "$0")/../.." && pwd)"
 WORK="$HERE/bench/.work"
 VENV="$WORK/llama-venv"
@@ -45,13 +46,8 @@ PY
     nohup "$VENV/bin/python" -m llama_cpp.server --model "$gguf" --host 127.0.0.1 --port "$port" \
       --n_ctx 256 > "$WORK/llama.log" 2>&1 &
     echo $! > "$PIDFILE"
-    for _ in $(seq 1 120); do
-      curl -sf "http://127.0.0.1:$port/v1/models" >/dev/null 2>&1 && { echo "http://127.0.0.1:$port/v1"; exit 0; }
-      kill -0 "$(cat "$PIDFILE")" 2>/dev/null || { tail -20 "$WORK/llama.log" >&2; exit 1; }
-      sleep 1
-    done
-    echo "llama.cpp server did not answer within 120 s; log: bench/.work/llama.log" >&2; exit 1 ;;
+    serve_wait "llama.cpp server" "$port" "$PIDFILE" "$WORK/llama.log" 120 ;;
   stop)
-    [ -f "$PIDFILE" ] && kill "$(cat "$PIDFILE")" 2>/dev/null || true; rm -f "$PIDFILE" ;;
+    serve_stop "$PIDFILE" ;;
   *) echo "usage: $0 start MODEL_DIR [PORT] | stop" >&2; exit 2 ;;
 esac

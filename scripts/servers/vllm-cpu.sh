@@ -4,6 +4,7 @@
 # of RAM vLLM reserves: 0.1 by default here (VLLM_MEMORY_SHARE), its own 0.92 fails beside other processes.
 #   scripts/servers/vllm-cpu.sh start MODEL_DIR [PORT]    scripts/servers/vllm-cpu.sh stop
 set -euo pipefail
+. "$(dirname "$0")/common.sh"
 HERE="$(cd "$(dirname "$0")/../.." && pwd)"
 VENV="$HERE/bench/.work/vllm-venv"
 PIDFILE="$HERE/bench/.work/vllm.pid"
@@ -20,13 +21,8 @@ case "${1:-}" in
     nohup "$VENV/bin/python" -m vllm.entrypoints.openai.api_server --model "$model" --dtype float32 \
       --max-model-len 256 --gpu-memory-utilization "${VLLM_MEMORY_SHARE:-0.1}" --host 127.0.0.1 --port "$port" > "$HERE/bench/.work/vllm.log" 2>&1 &
     echo $! > "$PIDFILE"
-    for _ in $(seq 1 300); do
-      curl -sf "http://127.0.0.1:$port/v1/models" >/dev/null 2>&1 && { echo "http://127.0.0.1:$port/v1"; exit 0; }
-      kill -0 "$(cat "$PIDFILE")" 2>/dev/null || { tail -20 "$HERE/bench/.work/vllm.log" >&2; exit 1; }
-      sleep 2
-    done
-    echo "vLLM did not answer within 600 s; log: bench/.work/vllm.log" >&2; exit 1 ;;
+    serve_wait "vLLM" "$port" "$PIDFILE" "$HERE/bench/.work/vllm.log" 600 ;;
   stop)
-    [ -f "$PIDFILE" ] && kill "$(cat "$PIDFILE")" 2>/dev/null || true; rm -f "$PIDFILE" ;;
+    serve_stop "$PIDFILE" ;;
   *) echo "usage: $0 start MODEL_DIR [PORT] | stop" >&2; exit 2 ;;
 esac
