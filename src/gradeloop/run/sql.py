@@ -44,7 +44,29 @@ def is_url(value: str | Path) -> bool:
 
 def redact_url(url: str) -> str:
     """The URL without its password (or any userinfo) and secret query values: safe to print."""
-    return redact_spec(url)
+    return scrub_secrets(redact_spec(url), url)
+
+
+def url_secrets(url: str) -> set[str]:
+    """The password of `url` (its userinfo's and any `password=` query value), raw and percent-decoded."""
+    from urllib.parse import unquote
+
+    rest = url.split("://", 1)[-1]
+    userinfo = rest.split("/", 1)[0].rpartition("@")[0]
+    found = {userinfo.partition(":")[2]} if ":" in userinfo else set()
+    found |= {m[1] for m in re.finditer(r"[?&]password=([^&#]*)", rest, re.IGNORECASE)}
+    return {s for v in found for s in (v, unquote(v)) if s}
+
+
+def scrub_secrets(text: str, url: str) -> str:
+    """`text` (a driver's message about `url`) with the URL's password cut out wherever it was echoed.
+
+    libpq quotes a malformed password back in its error (e.g. one with a space); redaction by URL
+    shape alone would miss it there.
+    """
+    for secret in sorted(url_secrets(url), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 @lru_cache(maxsize=512)
@@ -106,7 +128,8 @@ class PgConnection:
         try:
             self.conn = psycopg.connect(url, autocommit=True, cursor_factory=psycopg.RawCursor, connect_timeout=30)
         except psycopg.Error as exc:
-            raise InputError(f"cannot open the results store: {_one_line(exc)}", file=redact_url(url)) from None
+            raise InputError(f"cannot open the results store: {scrub_secrets(_one_line(exc), url)}",
+                             file=redact_url(url)) from None
         self._tx: list[Any] = []
         self._tx_lock = threading.RLock()
 
@@ -166,7 +189,8 @@ class PgConnection:
         try:
             conn = psycopg.connect(self.url, autocommit=True, connect_timeout=30)
         except psycopg.Error as exc:
-            raise InputError(f"cannot open the results store: {_one_line(exc)}", file=redact_url(self.url)) from None
+            raise InputError(f"cannot open the results store: {scrub_secrets(_one_line(exc), self.url)}",
+                             file=redact_url(self.url)) from None
         try:
             deadline = time.monotonic() + max(0.0, wait)
             while True:
