@@ -60,6 +60,48 @@ MODULES = {
                 fh.write(prompt + "\\n")
             return "ok " + prompt if int(prompt.split()[-1]) % 4 else "no"
         ''',
+    # A py: target whose call for "question 5" waits until every other sample of its chunk (c000-c063)
+    # is in the driver's store, then kills its worker: what the worker finished had reached the driver.
+    "dieafter.py": '''
+        import os, sqlite3, time
+        DIR = os.environ["GL_RAY_DIR"]
+        LOG = os.path.join(DIR, "after.log")
+
+        def answer(prompt):
+            if prompt == "question 5":
+                try:
+                    fd = os.open(os.path.join(DIR, "died-after"), os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                except FileExistsError:
+                    pass
+                else:
+                    os.close(fd)
+                    for _ in range(600):
+                        db = sqlite3.connect(os.path.join(DIR, "stream.db"), timeout=30)
+                        try:
+                            n = db.execute("SELECT COUNT(*) FROM samples WHERE case_id < 'c064'").fetchone()[0]
+                        except sqlite3.OperationalError:
+                            n = 0
+                        db.close()
+                        if n >= 63:
+                            break
+                        time.sleep(0.1)
+                    os._exit(9)
+            with open(LOG, "a") as fh:
+                fh.write(prompt + "\\n")
+            return "ok " + prompt if int(prompt.split()[-1]) % 4 else "no"
+        ''',
+    # A judge for llm_judge graders (given with judge=...): it passes outputs that say "ok" and logs its process.
+    "judgemod.py": '''
+        import json, os, re
+
+        def judge(prompt):
+            with open(os.path.join(os.environ["GL_RAY_DIR"], "judge.log"), "a") as fh:
+                fh.write(f"{os.getpid()}\\n")
+            nonce = re.search(r"<<<OUTPUT-([0-9a-f]+)>>>", prompt).group(1)
+            output = prompt.split(f"<<<OUTPUT-{nonce}>>>")[1]
+            ok = " ok" in output
+            return json.dumps({"verdict_id": nonce, "reasoning": "r", "score": int(ok), "passed": ok, "confidence": 1})
+        ''',
 }
 
 
@@ -69,11 +111,12 @@ def cluster(tmp_path_factory):
     for name, text in MODULES.items():
         (folder / name).write_text(textwrap.dedent(text))
     env = {"PYTHONPATH": os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")]),
-           "GL_RAY_MARK": str(folder / "died"), "GL_RAY_LOG": str(folder / "calls.log"), "HF_HUB_OFFLINE": "1"}
+           "GL_RAY_MARK": str(folder / "died"), "GL_RAY_LOG": str(folder / "calls.log"), "HF_HUB_OFFLINE": "1",
+           "GL_RAY_DIR": str(folder)}
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": env})
     import sys
 
-    saved = {k: os.environ.get(k) for k in ("GL_RAY_MARK", "GL_RAY_LOG")}
+    saved = {k: os.environ.get(k) for k in ("GL_RAY_MARK", "GL_RAY_LOG", "GL_RAY_DIR")}
     os.environ.update({k: env[k] for k in saved})  # the driver imports the py: target too
     sys.path.insert(0, str(folder))
     try:
@@ -165,13 +208,49 @@ def test_a_killed_ray_worker_loses_nothing_and_only_its_chunk_runs_again(cluster
     assert 1 <= executor.retried_chunks == len(executor.failures) <= executor.calls_per_worker
     calls = [int(line.split()[-1]) for line in (cluster / "calls.log").read_text().splitlines()]
     assert set(calls) == set(range(n))  # nothing lost
-    # What the dead worker had answered of its chunk before dying never reached the driver, so that
-    # chunk ran again on another worker; no other chunk ever ran twice.
+    # Only samples of the dead worker's chunk can run again (those it finished in the instant before
+    # dying, not yet sent); no other chunk ever ran twice.
     again = {i for i in calls if calls.count(i) > 1}
     assert len(calls) == n + len(again) and len({i // batch for i in again}) <= 1
     assert sum(len(c["samples"]) for c in far["cases"]) == n and far["status"] == "done"  # stored once each
     local = run_document([suite], "py:dieonce:answer", store=tmp_path / "local.db")
     assert _comparable(far) == _comparable(local)
+
+
+def test_what_a_dying_worker_finished_is_stored_and_never_generated_again(cluster, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    n = 200  # four chunks of 64; the worker answering "question 5" dies after the rest of its chunk
+    suite = _suite(tmp_path / "s.yaml", n)
+    executor = RayExecutor(workers=2)
+    far = run_document([suite], "py:dieafter:answer", store=cluster / "stream.db", executor=executor)
+    assert (cluster / "died-after").exists() and executor.replaced_workers == 1
+    calls = (cluster / "after.log").read_text().splitlines()
+    assert sorted(calls) == sorted(f"question {i}" for i in range(n))  # each sample generated exactly once
+    # Of the dead worker's chunk only the unfinished sample went again (plus any chunk still queued there).
+    assert executor.resent_samples % 64 == 1
+    assert sum(len(c["samples"]) for c in far["cases"]) == n and far["status"] == "done"
+    local = run_document([suite], "py:dieafter:answer", store=tmp_path / "local.db")
+    assert _comparable(far) == _comparable(local)
+
+
+def test_the_runs_judge_grades_on_the_ray_workers(cluster, tmp_path, monkeypatch):
+    from seedtarget import SeedTarget
+
+    monkeypatch.chdir(tmp_path)
+    lines = ["name: judged", "cases:"]
+    for i in range(12):
+        lines += [f"  - id: j{i:02d}", f"    input: question {i}",
+                  "    graders: [{type: llm_judge, rubric: says ok, model: default}]"]
+    suite = tmp_path / "j.yaml"
+    suite.write_text("\n".join(lines) + "\n")
+    log = cluster / "judge.log"
+    local = run_document([suite], SeedTarget(str(tmp_path / "g.log")), store=tmp_path / "l.db", judge="py:judgemod:judge")
+    log.write_text("")
+    far = run_document([suite], SeedTarget(str(tmp_path / "g.log")), store=tmp_path / "r.db", judge="py:judgemod:judge",
+                       executor=RayExecutor(workers=2))
+    assert _comparable(far) == _comparable(local) and 0 < far["metrics"]["pass_rate"]["mean"] < 1
+    pids = set(log.read_text().split())
+    assert len(log.read_text().split()) == 12 and str(os.getpid()) not in pids  # judged on the workers
 
 
 def test_an_unreachable_ray_address_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):

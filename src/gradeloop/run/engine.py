@@ -163,6 +163,7 @@ class Engine:
         # Build (and so validate) every grader before any generation is paid for.
         if judge_factory is None:  # the project's judges, as every entry point builds them
             from gradeloop.targets.judge import judge_factory
+        self.judge_factory = judge_factory  # remote executors build their graders with it too
         self.graders = {(s.name, c.id): build_graders(s, c, judge_factory=judge_factory)
                         for s in self.suites for c in s.cases}
         self.agents = agent_targets(self.suites, target, config.agent_steps)
@@ -205,14 +206,19 @@ class Engine:
         if self.on_progress:
             self.on_progress(finished, outcome.total)
 
-        async def one(chunk: list[_Work]) -> None:
+        def deliver(rows: list[tuple]) -> None:
+            """Store finished samples as they arrive: a chunk may come back in several parts."""
             nonlocal finished
-            async with gate:
-                rows = await self.executor.run_chunk(self, run_id, chunk, outcome)
+            if not rows:
+                return
             self.store.add_sample_rows(rows)
             finished += len(rows)
             if self.on_progress:
                 self.on_progress(finished, outcome.total)
+
+        async def one(chunk: list[_Work]) -> None:
+            async with gate:
+                await self.executor.run_chunk(self, run_id, chunk, outcome, deliver)
 
         try:
             if chunks:

@@ -2,26 +2,34 @@
 
 The engine keeps everything that makes a run a run (the plan of samples, the store, resume, the
 cache entries' reads and writes, progress); an executor only turns a chunk of work into the
-chunk's store rows. So every executor gives the same rows for the same chunk: same per-sample
+chunk's store rows, handed to `deliver` (which stores them) as they finish. So every executor gives the same rows for the same chunk: same per-sample
 seeds, same graders, same cache keys.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 if TYPE_CHECKING:
     from gradeloop.run.engine import Engine, RunOutcome, _Work
 
 
+Deliver = Callable[[list[tuple]], None]
+
+
 class Executor(Protocol):
-    """Runs chunks of a run: `start` before the first, `run_chunk` per chunk (concurrently), `aclose` after."""
+    """Runs chunks of a run: `start` before the first, `run_chunk` per chunk (concurrently), `aclose` after.
+
+    `run_chunk` hands every row of its chunk to `deliver` exactly once, in one call or several
+    (a remote executor delivers each part as it arrives, so what a dying worker finished is kept),
+    and adds its counts (generated, from cache, errors) to `outcome`.
+    """
 
     name: str
 
     async def start(self, engine: "Engine") -> None: ...
 
     async def run_chunk(self, engine: "Engine", run_id: str, chunk: "list[_Work]",
-                        outcome: "RunOutcome") -> list[tuple]: ...
+                        outcome: "RunOutcome", deliver: Deliver) -> None: ...
 
     async def aclose(self) -> None: ...
 
@@ -35,8 +43,8 @@ class LocalExecutor:
         return None
 
     async def run_chunk(self, engine: "Engine", run_id: str, chunk: "list[_Work]",
-                        outcome: "RunOutcome") -> list[tuple]:
-        return await engine._run_chunk(run_id, chunk, outcome)
+                        outcome: "RunOutcome", deliver: Deliver) -> None:
+        deliver(await engine._run_chunk(run_id, chunk, outcome))
 
     async def aclose(self) -> None:
         return None

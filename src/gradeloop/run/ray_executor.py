@@ -2,13 +2,18 @@
 
 The driver (the process running `gradeloop eval`) keeps the run: it plans the samples, reads the
 cache entries of a chunk, sends the chunk (names and sample indices, not objects) to a free actor,
-and writes what comes back (sample rows, new cache entries) to the store. An actor runs the very
-code the local executor runs (`Engine._run_chunk`) on the same suites and settings, so seeds,
-graders, cache keys and rows are the same as a local run's. An actor that dies (its process or its
-machine) fails the call; its chunk, of which nothing reached the store, is sent to another actor and
-a replacement actor is started. A chunk is retried at most `max_retries` times. What the dead actor
-had generated of that chunk before dying is generated again (it never reached the driver); no other
-chunk is: finished chunks are stored, and chunks queued behind it had not started.
+and stores what comes back (sample rows, new cache entries) as it comes. An actor runs the very
+code the local executor runs (`Engine._run_chunk`) on the same suites, settings and judges, so seeds,
+graders, cache keys and rows are the same as a local run's.
+
+An actor streams its chunk back in parts (a Ray streaming generator): for a target whose requests are
+answered one by one (`independent_requests`: an HTTP endpoint, a Python function) each sample as it
+finishes, for a target that generates a batch at once (a local model) the batch. The driver stores
+each part when it arrives. An actor that dies (its process or its machine) fails its stream; the
+samples of its chunk that had not reached the driver, and only those, go to another actor, and a
+replacement actor is started. So a finished sample is generated again only when its worker died in
+the instant between finishing it and sending it; a batch cut off mid-generation is generated again
+whole (it never finished). A chunk is retried at most `max_retries` times.
 
 An actor holds a target built from its spec (an `hf:` model loads once per actor, and on a cluster
 with GPUs each actor takes one, one actor per GPU by default), or, for a Target object that no spec
@@ -18,12 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, AsyncIterator
 
 from gradeloop.errors import InputError
 
 if TYPE_CHECKING:
     from gradeloop.run.engine import Engine, RunOutcome, _Work
+    from gradeloop.run.executor import Deliver
 
 _COUNTERS = ("generated", "from_cache", "target_errors", "grader_errors")
 
@@ -45,15 +51,19 @@ class _RelayStore:
 class ChunkWorker:
     """A Ray actor: one target, the suites' graders, and an engine that turns chunks into rows."""
 
-    def __init__(self, target: Any, params: Any, suites: list, config: Any) -> None:
+    def __init__(self, target: Any, params: Any, suites: list, config: Any, judge_factory: Any = None) -> None:
         from gradeloop.run.engine import Engine
 
         if isinstance(target, str):
             from gradeloop.targets import load_target
 
             target = load_target(target, params=params)
+        limit = getattr(target, "limit_concurrency", None)
+        if callable(limit):  # the run's --concurrency, as the driver's target is told
+            limit(config.concurrency)
         self.store = _RelayStore()
-        self.engine = Engine(suites, target, self.store, config, close_target=False)  # type: ignore[arg-type]
+        self.engine = Engine(suites, target, self.store, config, close_target=False,  # type: ignore[arg-type]
+                             judge_factory=judge_factory)
         self.cases = {(s.name, c.id): (s, c) for s in self.engine.suites for c in s.cases}
 
     def peak_rss_mb(self) -> float:
@@ -65,17 +75,34 @@ class ChunkWorker:
         return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
     async def run(self, run_id: str, items: list[tuple[str, str, int]],
-                  hits: dict[str, tuple]) -> tuple[list[tuple], list[tuple], dict[str, int]]:
+                  hits: dict[str, tuple]) -> AsyncIterator[tuple[list[tuple], list[tuple], dict[str, int]]]:
+        """Yield (rows, cache entries, counts) for the parts of the chunk as they finish."""
         from gradeloop.run.engine import RunOutcome, _Work
 
         chunk = []
         for suite, case_id, index in items:
             s, c = self.cases[(suite, case_id)]
             chunk.append(_Work(s, c, self.engine.graders[(suite, case_id)], index))
-        self.store.hits, self.store.puts = hits, []  # the actor runs one call at a time (max_concurrency=1)
-        outcome = RunOutcome(run_id, False, 0, 0)
-        rows = await self.engine._run_chunk(run_id, chunk, outcome)
-        return rows, self.store.puts, {k: getattr(outcome, k) for k in _COUNTERS}
+        self.store.hits, self.store.puts = hits, []  # the actor runs one chunk at a time (max_concurrency=1)
+        one_by_one = getattr(self.engine.target, "independent_requests", False) and len(chunk) > 1
+        parts = [[w] for w in chunk] if one_by_one else [chunk]
+
+        async def part(works: list) -> tuple[list[tuple], RunOutcome]:
+            outcome = RunOutcome(run_id, False, 0, 0)
+            return await self.engine._run_chunk(run_id, works, outcome), outcome
+
+        pending = {asyncio.ensure_future(part(p)) for p in parts}
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            rows: list[tuple] = []
+            counts = dict.fromkeys(_COUNTERS, 0)
+            for task in done:
+                part_rows, outcome = task.result()
+                rows.extend(part_rows)
+                for k in _COUNTERS:
+                    counts[k] += getattr(outcome, k)
+            puts, self.store.puts = self.store.puts, []
+            yield rows, puts, counts
 
     async def close(self) -> None:
         await self.engine.target.aclose()
@@ -100,6 +127,7 @@ class RayExecutor:
         self.calls_per_worker = max(1, calls_per_worker)
         self.init_kwargs = dict(init_kwargs or {})
         self.retried_chunks = 0  # chunks sent again after their actor died
+        self.resent_samples = 0  # samples of those chunks that had not reached the driver, sent again
         self.replaced_workers = 0
         self.failures: list[str] = []  # what each failed call raised (the kind of Ray error), in order
         self.worker_peak_rss_mb: list[float] = []  # of the live actors, read when the run ends
@@ -125,7 +153,7 @@ class RayExecutor:
                 raise InputError(f"cannot reach the Ray cluster: {exc}", field="ray-address") from None
             self._own_ray = True
         self._payload = (_target_payload(engine.target), getattr(engine.target, "params", None), engine.suites,
-                         dataclasses.replace(engine.config))
+                         dataclasses.replace(engine.config), getattr(engine, "judge_factory", None))
         resources = ray.cluster_resources()
         gpus = self.gpus_per_worker
         if not gpus and str(self._payload[0]).startswith("hf:") and resources.get("GPU", 0) >= 1:
@@ -146,19 +174,32 @@ class RayExecutor:
             self._slots.put_nowait(actor)
 
     async def run_chunk(self, engine: "Engine", run_id: str, chunk: "list[_Work]",
-                        outcome: "RunOutcome") -> list[tuple]:
+                        outcome: "RunOutcome", deliver: "Deliver") -> None:
         ray = self._ray
         assert self._slots is not None
-        keys = engine.cache_keys(chunk)
-        hits = engine.store.cache_get_many(keys) if keys else {}
-        items = [(w.suite.name, w.case.id, w.sample_index) for w in chunk]
+        todo = {(w.suite.name, w.case.id, w.sample_index): w for w in chunk}  # not yet at the driver
         failures = 0
-        while True:
+        while todo:
             actor = await self._slots.get()
             if actor in self._dead:
                 continue  # a slot of an actor that died: dropped
+            works = list(todo.values())
+            if failures:
+                self.retried_chunks += 1
+                self.resent_samples += len(works)
+            keys = engine.cache_keys(works)
+            hits = engine.store.cache_get_many(keys) if keys else {}
             try:
-                rows, puts, counts = await actor.run.remote(run_id, items, hits)
+                stream = actor.run.options(num_returns="streaming").remote(run_id, list(todo), hits)
+                async for ref in stream:
+                    rows, puts, counts = await ref
+                    if puts:
+                        engine.store.cache_put_many(puts)
+                    for k, v in counts.items():
+                        setattr(outcome, k, getattr(outcome, k) + v)
+                    for row in rows:  # (run_id, suite, case_id, sample_index, ...)
+                        del todo[(row[1], row[2], row[3])]
+                    deliver(rows)
             except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
                 failures += 1
                 self.failures.append(type(exc).__name__)
@@ -168,15 +209,8 @@ class RayExecutor:
                     self._spawn()
                 if failures > self.max_retries:
                     raise RuntimeError(f"a chunk failed on {failures} Ray workers in a row: {exc}") from None
-                self.retried_chunks += 1
                 continue
             self._slots.put_nowait(actor)
-            break
-        if puts:
-            engine.store.cache_put_many(puts)
-        for k, v in counts.items():
-            setattr(outcome, k, getattr(outcome, k) + v)
-        return rows
 
     async def aclose(self) -> None:
         ray = self._ray

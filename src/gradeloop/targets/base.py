@@ -4,6 +4,11 @@ A target receives a batch of `Request`s and returns one `Generation` per request
 Batch-first lets a local model batch on the device and an HTTP target fan out concurrently,
 while the run engine stays the same for both. Failures are data, not exceptions: a request
 that could not be answered yields a Generation with `error` set.
+
+Optional attributes the engine reads: `batch_size` (requests per `generate` call), `cacheable`
+(outputs may be served from the cache), `independent_requests` (each request of a batch is answered
+on its own, as an HTTP call or a function call is, so a remote worker can send each back as it
+finishes), `limit_concurrency(n)` and `on_generated`.
 """
 from __future__ import annotations
 

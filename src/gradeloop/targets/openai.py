@@ -184,6 +184,7 @@ class OpenAITarget:
     """
 
     cacheable = True
+    independent_requests = True  # each request of a batch is its own HTTP call
 
     def __init__(self, model: str, base_url: str | None = None, *, key_env: str = "OPENAI_API_KEY",
                  concurrency: int = 16, timeout: float = 60.0, max_attempts: int = 4,

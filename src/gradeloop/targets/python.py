@@ -51,6 +51,7 @@ class PythonTarget:
 
     cacheable = False
     batch_size = 64
+    independent_requests = True  # one call of the function per request
 
     def __init__(self, ref: str, spec: str | None = None) -> None:
         self.ref = ref
