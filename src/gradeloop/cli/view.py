@@ -1,7 +1,10 @@
 """`gradeloop view`, `gradeloop labels export`, `gradeloop judge validate`: the human-review loop.
 
-`view` serves the local viewer (the `view` extra); reviewers label grades there; `labels export`
-writes those labels as JSONL; `judge validate` measures a grader against them.
+`view` serves the local viewer (the `view` extra) over the results store, a SQLite file or a
+PostgreSQL store (`--store postgresql://...`, $GRADELOOP_STORE or the project's `store:`; the
+`postgres` extra), where other machines may be writing runs while it is viewed; reviewers label
+grades there; `labels export` writes those labels as JSONL; `judge validate` measures a grader
+against them. A store URL is only ever printed without its password.
 """
 from __future__ import annotations
 
@@ -10,13 +13,16 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from gradeloop.cli.common import STORE_OPT
 from gradeloop.errors import InputError
 from gradeloop.files import atomic_write_text
+
+if TYPE_CHECKING:
+    from gradeloop.run.store import Store
 
 DEFAULT_PORT = 8765
 
@@ -32,19 +38,37 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _store_path(store: Optional[Path]) -> Path:
+def _store_location(store: Optional[Path]) -> str | Path:
+    """The store to read: a PostgreSQL URL as given, or a SQLite file that must exist (never created here)."""
+    from gradeloop.run.sql import store_location
     from gradeloop.run.store import DEFAULT_STORE
 
-    from gradeloop.run.sql import is_url, redact_url
+    location = store_location(store or os.environ.get("GRADELOOP_STORE") or DEFAULT_STORE)
+    if isinstance(location, str):
+        return location
+    if not location.is_file():
+        raise InputError("no results store here; run `gradeloop eval` first or pass --store", file=str(location))
+    return location
 
-    raw = store or os.environ.get("GRADELOOP_STORE", DEFAULT_STORE)
-    if is_url(raw):  # its pages query SQLite's JSON functions
-        raise InputError("the viewer reads SQLite stores; copy the runs into one with "
-                         "`gradeloop store migrate URL runs.db` and view that", file=redact_url(str(raw)))
-    path = Path(raw)
-    if not path.is_file():
-        raise InputError("no results store here; run `gradeloop eval` first or pass --store", file=str(path))
-    return path
+
+def _shown(location: str | Path) -> str:
+    from gradeloop.run.sql import redact_url
+
+    return redact_url(location) if isinstance(location, str) else str(location)
+
+
+def _open(store: Optional[Path]) -> "Store":
+    """The store, opened; an unreachable or refused PostgreSQL URL is one InputError without its password."""
+    from gradeloop.run.sql import scrub_secrets
+    from gradeloop.run.store import Store
+
+    location = _store_location(store)
+    try:
+        return Store(location)
+    except InputError as exc:
+        if isinstance(location, str):
+            raise InputError(scrub_secrets(" ".join(str(exc).split()), location)) from None
+        raise
 
 
 def register(app: typer.Typer) -> None:
@@ -62,7 +86,10 @@ def register(app: typer.Typer) -> None:
         if not is_loopback(host) and not allow_remote:
             raise InputError(f"{host} is not a loopback address: the viewer shows every output in the store; "
                              "pass --allow-remote to bind it anyway", field="--host")
-        path = _store_path(store)
+        location = _store_location(store)
+        if isinstance(location, str):
+            _open(store).close()  # reachable, with a schema this gradeloop reads: else one line, exit 2, now
+        shown = _shown(location)
         try:
             import uvicorn
 
@@ -71,13 +98,13 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"the viewer needs the `view` extra (pip install 'gradeloop[view]'): {exc}") from None
         remote = not is_loopback(host)
         if remote:
-            print(f"warning: serving {path} on {host}:{port}, reachable from other machines; no authentication",
+            print(f"warning: serving {shown} on {host}:{port}, reachable from other machines; no authentication",
                   file=sys.stderr)
         # loopback: only loopback Host headers (no DNS rebinding); remote: whatever name reaches it
-        application = create_app(path, tunes_dir=tunes, warm=True,
+        application = create_app(location, tunes_dir=tunes, warm=True,
                                  allowed_hosts=None if remote else ("127.0.0.1", "localhost", "::1", host))
-        shown = f"[{host}]" if ":" in host else host
-        print(f"gradeloop view: http://{shown}:{port}/  (store {path}; Ctrl-C stops)")
+        bound = f"[{host}]" if ":" in host else host
+        print(f"gradeloop view: http://{bound}:{port}/  (store {shown}; Ctrl-C stops)")
         uvicorn.run(application, host=host, port=port, log_level="warning")
 
     labels_app = typer.Typer(no_args_is_help=True, help="Human labels of grades, made in `gradeloop view`.")
@@ -91,12 +118,11 @@ def register(app: typer.Typer) -> None:
         store: Optional[Path] = STORE_OPT,
     ) -> None:
         """Write the store's labels (the latest per sample and grader) as JSONL."""
-        from gradeloop.cli.common import open_store
         from gradeloop.labels import export_labels, latest_labels
         from gradeloop.labels.records import all_labels
         from gradeloop.run.results import resolve_run_id
 
-        st = open_store(_store_path(store))
+        st = _open(store)
         try:
             run_id = resolve_run_id(st, run) if run else None
             if run_id is not None and st.run_meta(run_id) is None:
@@ -132,10 +158,9 @@ def register(app: typer.Typer) -> None:
             items = read_labels_file(path)
             where = str(path)
         else:
-            from gradeloop.cli.common import open_store
             from gradeloop.run.results import resolve_run_id
 
-            st = open_store(_store_path(store))
+            st = _open(store)
             try:
                 run_id = resolve_run_id(st, labels)
                 if st.run_meta(run_id) is None:
@@ -169,12 +194,11 @@ def _register_probe(judge_app: typer.Typer) -> None:
     ) -> None:
         """Re-judge stored outputs: the judge's own noise (K re-judgements), generation noise apart from it,
         and verbosity bias (neutral padding). Informational: exit 0."""
-        from gradeloop.cli.common import open_store
         from gradeloop.labels.probes import probe_judge
         from gradeloop.run.results import resolve_run_id
         from gradeloop.targets.judge import judge_factory
 
-        st = open_store(_store_path(store))
+        st = _open(store)
         try:
             result = probe_judge(st, resolve_run_id(st, run), grader, judge_factory=judge_factory, repeats=repeats,
                                  pad_words=pad_words, limit=limit, seed=seed)

@@ -14,9 +14,10 @@ import os
 import re
 import threading
 import time
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, AsyncIterator, Callable, Sequence
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from fastapi import FastAPI, Request
@@ -24,8 +25,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from gradeloop.errors import InputError
-from gradeloop.run.store import Store
+from gradeloop.run.store import DEFAULT_STORE, Store
 from gradeloop.view import figures, queries
+from gradeloop.view.stores import StorePool, StoreUnavailable, store_errors
 from gradeloop.view.svg import forest, interval_bars, reliability_diagram, risk_coverage_curve
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
@@ -33,6 +35,7 @@ TUNE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 MAX_FORM_BYTES = 64_000
+RECHECK_S = 5.0  # how stale a finished run's cached figures may get in a store that others write into
 
 
 def _fmt(e: dict | None) -> str:
@@ -64,30 +67,56 @@ def _env() -> Environment:
     return env
 
 
-class _Stores(threading.local):
-    store: Store | None = None
-
-
 class Viewer:
-    """State shared by the routes: the store path, a connection per worker thread, summary caches."""
+    """State shared by the routes: the store (a connection per worker thread, `view.stores`), figure caches.
 
-    def __init__(self, store_path: Path, tunes_dir: Path | None) -> None:
-        self.store_path = Path(store_path)
-        self.tunes_dir = Path(tunes_dir) if tunes_dir is not None else self.store_path.parent / "tunes"
-        self._local = _Stores()
+    Figures of a finished run are cached under its finish time and sample count: a store shared by
+    many writers (other machines, a `store migrate` copying into it) can still add samples to a run
+    marked done (the migrate copies the runs row first), so the count, one indexed COUNT, is read
+    again once `recheck_s` has passed since the last, and new samples make new figures. A running
+    run is rebuilt on every view.
+    """
+
+    def __init__(self, location: str | Path, tunes_dir: Path | None, *, recheck_s: float = RECHECK_S) -> None:
+        self.stores = StorePool(location)
+        if tunes_dir is None:
+            # tuning states are local files: beside a SQLite store, else in this folder's .gradeloop/tunes
+            tunes_dir = (DEFAULT_STORE.parent if self.stores.is_url else Path(self.stores.location).parent) / "tunes"
+        self.tunes_dir = Path(tunes_dir)
+        self.recheck_s = recheck_s
+        self.clock = time.monotonic  # tests move it instead of waiting
+        self.rechecks = 0  # sample counts read to validate cached figures: what tests count
         self._cache: dict[tuple, Any] = {}
+        self._seen: dict[str, tuple[Any, int, float]] = {}  # run id -> (finished, sample count, when counted)
         self._lock = threading.Lock()
 
     def store(self) -> Store:
-        if self._local.store is None:
-            self._local.store = Store(self.store_path)
-        return self._local.store
+        return self.stores.get()
 
-    def cached(self, key: tuple, meta: dict, build) -> Any:
-        """Memoise figures of finished runs (they never change); a running run is rebuilt each time."""
-        if meta["status"] != "done":
+    def close(self) -> None:
+        self.stores.close()
+
+    def _version(self, meta: dict) -> tuple[Any, int]:
+        """(finish time, sample count) of a finished run; the count is read again at most every `recheck_s`."""
+        run_id, finished, now = meta["run_id"], meta["finished"], self.clock()
+        with self._lock:
+            seen = self._seen.get(run_id)
+        if seen is not None and seen[0] == finished and now - seen[2] < self.recheck_s:
+            return finished, seen[1]
+        n = int(self.store().db.execute("SELECT COUNT(*) FROM samples WHERE run_id = ?", (run_id,)).fetchone()[0])
+        with self._lock:
+            self.rechecks += 1
+            if len(self._seen) > 1024:
+                self._seen.clear()
+            self._seen[run_id] = (finished, n, now)
+        return finished, n
+
+    def cached(self, key: tuple, metas: dict | Sequence[dict], build: Callable[[], Any]) -> Any:
+        """`build()` memoised for finished runs (see the class docstring); rebuilt while any run is open."""
+        runs = [metas] if isinstance(metas, dict) else list(metas)
+        if any(m["status"] != "done" for m in runs):
             return build()
-        full = (*key, meta["finished"])
+        full = (*key, *(self._version(m) for m in runs))
         with self._lock:
             if full in self._cache:
                 return self._cache[full]
@@ -157,19 +186,26 @@ def _host_only(value: str) -> str:
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
-def create_app(store_path: str | Path, *, tunes_dir: str | Path | None = None,
-               allowed_hosts: Sequence[str] | None = LOOPBACK_HOSTS, warm: bool = False) -> FastAPI:
-    """The viewer app over the store at `store_path`.
+def create_app(store: str | Path, *, tunes_dir: str | Path | None = None,
+               allowed_hosts: Sequence[str] | None = LOOPBACK_HOSTS, warm: bool = False,
+               recheck_s: float = RECHECK_S) -> FastAPI:
+    """The viewer app over the store at `store`: a SQLite file's path or a postgresql:// URL.
 
     `allowed_hosts`: Host header names accepted (loopback names by default); None accepts any host
     (a server bound with --allow-remote to a non-loopback address). `warm`: compute the newest runs'
     figures in a background thread right away (`gradeloop view` does; the first page is then instant).
+    `recheck_s`: how often a finished run's cached figures are checked against its sample count.
     """
-    viewer = Viewer(Path(store_path), None if tunes_dir is None else Path(tunes_dir))
+    viewer = Viewer(store, None if tunes_dir is None else Path(tunes_dir), recheck_s=recheck_s)
     if warm:
         threading.Thread(target=viewer.warm, name="gradeloop-view-warm", daemon=True).start()
     env = _env()
-    app = FastAPI(title="gradeloop view", docs_url=None, redoc_url=None, openapi_url=None)
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        viewer.close()
+
+    app = FastAPI(title="gradeloop view", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     allowed = None if allowed_hosts is None else {_host_only(h) for h in allowed_hosts}
     css = resources.files("gradeloop.view").joinpath("static/view.css").read_text(encoding="utf-8")
 
@@ -203,7 +239,18 @@ def create_app(store_path: str | Path, *, tunes_dir: str | Path | None = None,
 
     @app.exception_handler(InputError)
     async def bad_input(request: Request, exc: InputError) -> HTMLResponse:
-        return error(400, str(exc))
+        return error(400, viewer.stores.scrub(str(exc)))
+
+    async def unavailable(request: Request, exc: Exception) -> HTMLResponse:
+        # the store cannot be opened, or its server went away or is busy: say so in one line (never
+        # the URL's password) and let the next request reconnect
+        viewer.stores.discard_broken()
+        message = str(exc) if isinstance(exc, StoreUnavailable) else f"the results store failed: {exc}"
+        return error(503, viewer.stores.scrub(message))
+
+    kinds: tuple[type[Exception], ...] = (StoreUnavailable, *store_errors())
+    for kind in kinds:
+        app.add_exception_handler(kind, unavailable)
 
     @app.get("/static/view.css")
     def stylesheet() -> Response:
@@ -319,11 +366,9 @@ def create_app(store_path: str | Path, *, tunes_dir: str | Path | None = None,
         metas, _ = queries.list_runs(viewer.store(), "", 1, 200)
         ctx: dict[str, Any] = {"title": "compare", "runs": metas, "base": base, "cand": cand, "cmp": None}
         if base and cand:
-            metas_ = (viewer.meta(base), viewer.meta(cand))
-            both_done = {"status": "done" if all(m["status"] == "done" for m in metas_) else "running",
-                         "finished": tuple(m["finished"] for m in metas_)}
+            both = (viewer.meta(base), viewer.meta(cand))
             n = max(1, min(flips, 1000))
-            ctx.update(viewer.cached(("compare", base, cand, n), both_done, lambda: _compare(viewer, base, cand, n)))
+            ctx.update(viewer.cached(("compare", base, cand, n), both, lambda: _compare(viewer, base, cand, n)))
         return page("compare.html", **ctx)
 
     @app.get("/tunes", response_class=HTMLResponse)

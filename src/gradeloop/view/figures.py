@@ -4,6 +4,7 @@
 costs seconds; the viewer's tables show pass rates, error rates and verdicts only, so it reads one
 row per case (hits, valid samples, errors) from a GROUP BY and builds the same estimates from them.
 Suite verdicts use the run JSON's own threshold rule (`run.results`), so the two never disagree.
+The SQL is portable (SQLite and PostgreSQL stores): conditional counts, no sums of booleans.
 """
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ _PER_CASE = """
 SELECT c.suite, c.case_id, c.tags, COALESCE(a.hits, 0), COALESCE(a.valid, 0), COALESCE(a.n, 0),
        COALESCE(a.target, 0), COALESCE(a.grader, 0)
 FROM cases c LEFT JOIN (
-    SELECT suite, case_id, SUM(error_kind IS NULL AND passed = 1) AS hits,
-           SUM(error_kind IS NULL AND passed IS NOT NULL) AS valid, COUNT(*) AS n,
-           SUM(error_kind = 'target') AS target, SUM(error_kind = 'grader') AS grader
+    SELECT suite, case_id, COUNT(CASE WHEN error_kind IS NULL AND passed = 1 THEN 1 END) AS hits,
+           COUNT(CASE WHEN error_kind IS NULL AND passed IS NOT NULL THEN 1 END) AS valid, COUNT(*) AS n,
+           COUNT(CASE WHEN error_kind = 'target' THEN 1 END) AS target,
+           COUNT(CASE WHEN error_kind = 'grader' THEN 1 END) AS grader
     FROM samples WHERE run_id = ? GROUP BY suite, case_id) a
   ON a.suite = c.suite AND a.case_id = c.case_id
 WHERE c.run_id = ? ORDER BY c.suite, c.position

@@ -2,7 +2,8 @@
 
 Every filter is a parameterised WHERE clause on the samples table and every page is LIMIT/OFFSET,
 walked in the order of the samples primary key (run_id, suite, case_id, sample_index), so a page
-costs the rows it shows plus the filter scan, never a load of the whole run.
+costs the rows it shows plus the filter scan, never a load of the whole run. The SQL is written once
+for SQLite and PostgreSQL stores; only its JSON parts differ, and those are in `view.dialects`.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gradeloop.run.store import Store
+from gradeloop.view import dialects
 
 PER_PAGE = 50
 MAX_PER_PAGE = 500
@@ -69,7 +71,7 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _where(run_id: str, f: SampleFilter) -> tuple[str, list[Any]]:
+def _where(run_id: str, f: SampleFilter, dialect: str = dialects.SQLITE) -> tuple[str, list[Any]]:
     where = ["s.run_id = ?"]
     args: list[Any] = [run_id]
     suite = f.suite
@@ -79,27 +81,16 @@ def _where(run_id: str, f: SampleFilter) -> tuple[str, list[Any]]:
             where.append("s.suite = ?")
             args.append(value)
         else:
-            # a tag value is shown as Python's str(); JSON true/false read back as 1/0 in SQLite
-            cond = ("t.type = 'true'" if value == "True" else "t.type = 'false'" if value == "False"
-                    else "CAST(t.value AS TEXT) = ?")
-            where.append("EXISTS (SELECT 1 FROM cases c, json_each(c.tags) t WHERE c.run_id = s.run_id AND "
-                         f"c.suite = s.suite AND c.case_id = s.case_id AND t.key = ? AND {cond})")
-            args.append(key)
-            if value not in ("True", "False"):
-                args.append(value)
+            cond, more = dialects.sample_tag(dialect, key, value)
+            where.append(cond)
+            args += more
     if suite:
         where.append("s.suite = ?")
         args.append(suite)
     if f.grader:
-        cond = ""
-        if f.verdict in ("pass", "fail"):
-            cond = " AND json_extract(g.value, '$.error') IS NULL AND json_extract(g.value, '$.passed') = ?"
-        elif f.verdict == "error":
-            cond = " AND json_extract(g.value, '$.error') IS NOT NULL"
-        where.append(f"EXISTS (SELECT 1 FROM json_each(s.grades) g WHERE json_extract(g.value, '$.grader') = ?{cond})")
-        args.append(f.grader)
-        if f.verdict in ("pass", "fail"):
-            args.append(1 if f.verdict == "pass" else 0)
+        cond, more = dialects.sample_grade(dialect, f.grader, f.verdict)
+        where.append(cond)
+        args += more
     elif f.verdict in ("pass", "fail"):
         where.append("s.error_kind IS NULL AND s.passed = ?")
         args.append(1 if f.verdict == "pass" else 0)
@@ -120,10 +111,10 @@ def _where(run_id: str, f: SampleFilter) -> tuple[str, list[Any]]:
                      "HAVING MIN(passed) <> MAX(passed))")
         args.append(run_id)
     if f.q:
-        like = _like(f.q)
-        where.append("(s.case_id LIKE ? ESCAPE '\\' OR s.output LIKE ? ESCAPE '\\' OR s.error LIKE ? ESCAPE '\\' "
+        like, op = _like(f.q), dialects.like(dialect)
+        where.append(f"(s.case_id {op} ? ESCAPE '\\' OR s.output {op} ? ESCAPE '\\' OR s.error {op} ? ESCAPE '\\' "
                      "OR EXISTS (SELECT 1 FROM cases c WHERE c.run_id = s.run_id AND c.suite = s.suite AND "
-                     "c.case_id = s.case_id AND c.input LIKE ? ESCAPE '\\'))")
+                     f"c.case_id = s.case_id AND c.input {op} ? ESCAPE '\\'))")
         args += [like, like, like, like]
     return " AND ".join(where), args
 
@@ -132,7 +123,7 @@ def sample_page(store: Store, run_id: str, f: SampleFilter, page: int = 1, per_p
     """One page of the run's samples that match `f`, in (suite, case, sample) order, and the match count."""
     per_page = min(max(int(per_page), 1), MAX_PER_PAGE)
     page = max(int(page), 1)
-    where, args = _where(run_id, f)
+    where, args = _where(run_id, f, store.dialect)
     total = store.db.execute(f"SELECT COUNT(*) FROM samples s WHERE {where}", args).fetchone()[0]
     rows = store.db.execute(
         f"SELECT s.suite, s.case_id, s.sample_index, s.passed, s.score, s.error_kind, s.latency, "
@@ -196,8 +187,8 @@ def list_runs(store: Store, q: str = "", page: int = 1, per_page: int = PER_PAGE
     """Run rows newest first, optionally those whose id, target or suites contain `q`; and the match count."""
     where, args = "", []
     if q:
-        like = _like(q)
-        where = "WHERE run_id LIKE ? ESCAPE '\\' OR target_spec LIKE ? ESCAPE '\\' OR suites LIKE ? ESCAPE '\\'"
+        like, op = _like(q), dialects.like(store.dialect)
+        where = f"WHERE run_id {op} ? ESCAPE '\\' OR target_spec {op} ? ESCAPE '\\' OR suites {op} ? ESCAPE '\\'"
         args = [like, like, like]
     total = store.db.execute(f"SELECT COUNT(*) FROM runs {where}", args).fetchone()[0]
     rows = store.db.execute(f"SELECT run_id FROM runs {where} ORDER BY created DESC LIMIT ? OFFSET ?",
@@ -215,30 +206,23 @@ def label_counts(store: Store, run_id: str) -> dict[str, int]:
 
 def signal_names(store: Store, run_id: str, scan: int = 2000) -> list[str]:
     """Names of the numeric signals recorded on the run's samples (from the first `scan` samples)."""
-    rows = store.db.execute(
-        "SELECT DISTINCT j.key FROM (SELECT signals FROM samples WHERE run_id = ? AND signals != '{}' LIMIT ?) s, "
-        "json_each(s.signals) j WHERE j.type IN ('integer', 'real') ORDER BY j.key", (run_id, scan)).fetchall()
+    rows = store.db.execute(dialects.signal_names(store.dialect), (run_id, scan)).fetchall()
     return [str(r[0]) for r in rows]
 
 
 def signal_values(store: Store, run_id: str, name: str) -> tuple[list[float], list[int], list[str]]:
     """(signal value, passed 1/0, case key) of every sample with a verdict and that signal."""
-    path = '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    rows = store.db.execute(
-        "SELECT json_extract(signals, ?), passed, suite || char(0) || case_id FROM samples WHERE run_id = ? AND "
-        "error_kind IS NULL AND passed IS NOT NULL AND json_type(signals, ?) IN ('integer', 'real')",
-        (path, run_id, path)).fetchall()
-    return [float(r[0]) for r in rows], [int(r[1]) for r in rows], [str(r[2]) for r in rows]
+    sql, args = dialects.signal_values(store.dialect, run_id, name)
+    rows = store.db.execute(sql, args).fetchall()
+    return [float(r[0]) for r in rows], [int(r[1]) for r in rows], [f"{r[2]}\0{r[3]}" for r in rows]
 
 
 def unit_signals(store: Store, run_id: str, names: list[str]) -> list[str]:
     """The names among `names` whose recorded values all lie in [0, 1] (probability-like signals)."""
     out = []
     for name in names:
-        path = '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        lo, hi = store.db.execute("SELECT MIN(json_extract(signals, ?)), MAX(json_extract(signals, ?)) FROM samples "
-                                  "WHERE run_id = ? AND json_type(signals, ?) IN ('integer', 'real')",
-                                  (path, path, run_id, path)).fetchone()
+        sql, args = dialects.signal_range(store.dialect, run_id, name)
+        lo, hi = store.db.execute(sql, args).fetchone()
         if lo is not None and 0.0 <= lo and hi <= 1.0:
             out.append(name)
     return out
