@@ -10,7 +10,7 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 
-from gradeloop.api import run_document  # noqa: E402
+from gradeloop.api import make_judge_factory, run_document  # noqa: E402
 from gradeloop.run import Store  # noqa: E402
 from gradeloop.run.ray_executor import RayExecutor  # noqa: E402
 
@@ -101,6 +101,14 @@ MODULES = {
             output = prompt.split(f"<<<OUTPUT-{nonce}>>>")[1]
             ok = " ok" in output
             return json.dumps({"verdict_id": nonce, "reasoning": "r", "score": int(ok), "passed": ok, "confidence": 1})
+
+        def judge_dies_once(prompt):
+            try:
+                fd = os.open(os.path.join(os.environ["GL_RAY_DIR"], "judge-died"), os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                return judge(prompt)
+            os.close(fd)
+            os._exit(9)
         ''',
 }
 
@@ -251,6 +259,45 @@ def test_the_runs_judge_grades_on_the_ray_workers(cluster, tmp_path, monkeypatch
     assert _comparable(far) == _comparable(local) and 0 < far["metrics"]["pass_rate"]["mean"] < 1
     pids = set(log.read_text().split())
     assert len(log.read_text().split()) == 12 and str(os.getpid()) not in pids  # judged on the workers
+
+
+def test_regrade_on_ray_gives_the_local_regrade_even_when_a_grading_worker_dies(cluster, tmp_path, monkeypatch):
+    from seedtarget import SeedTarget
+
+    from gradeloop.cli import main
+    from gradeloop.run import build_run_json
+    from gradeloop.run.regrade import regrade
+
+    monkeypatch.chdir(tmp_path)
+    lines = ["name: rj", "cases:"]
+    for i in range(40):
+        lines += [f"  - id: r{i:02d}", f"    input: question {i}", "    graders: [{type: contains, value: 'ok'}]"]
+    suite = tmp_path / "r.yaml"
+    suite.write_text("\n".join(lines) + "\n")
+    run_document([suite], SeedTarget(str(tmp_path / "g.log")), samples=2, store=tmp_path / "r.db")
+    # The suite's graders change after the run: regrade applies the new ones to the stored outputs.
+    suite.write_text(suite.read_text().replace("[{type: contains, value: 'ok'}]",
+                                               "[{type: llm_judge, rubric: says ok, model: default}]"))
+    store = Store(tmp_path / "r.db")
+    try:
+        run_id = store.db.execute("SELECT run_id FROM runs").fetchone()[0]
+        local = build_run_json(store, regrade(store, run_id, judge_factory=make_judge_factory("py:judgemod:judge")))
+        log = cluster / "judge.log"
+        log.write_text("")
+        executor = RayExecutor(workers=2)
+        far_id = regrade(store, run_id, judge_factory=make_judge_factory("py:judgemod:judge_dies_once"),
+                         executor=executor, chunk_size=10)
+        far = build_run_json(store, far_id)
+    finally:
+        store.close()
+    assert (cluster / "judge-died").exists() and executor.replaced_workers == 1
+    assert 1 <= executor.retried_chunks <= executor.calls_per_worker  # its running chunk, and one queued there
+    assert _comparable(far) == _comparable(local) and 0 < far["metrics"]["pass_rate"]["mean"] < 1
+    assert len(log.read_text().split()) >= 80 and str(os.getpid()) not in set(log.read_text().split())
+    # The command line: --executor ray and --judge reach regrade.
+    assert main(["regrade", run_id, "--store", str(tmp_path / "r.db"), "--executor", "ray", "--ray-workers", "2",
+                 "--judge", "py:judgemod:judge", "--json", str(tmp_path / "cli.json")]) in (0, None)
+    assert _comparable(json.loads((tmp_path / "cli.json").read_text())) == _comparable(local)
 
 
 def test_an_unreachable_ray_address_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):

@@ -227,17 +227,28 @@ def register(app: typer.Typer) -> None:
 
     @app.command("regrade")
     def regrade_cmd(run: str = typer.Argument(..., help="Run id or latest"), store: Optional[Path] = STORE_OPT,
-                    json_out: Optional[Path] = typer.Option(None, "--json")) -> None:
+                    json_out: Optional[Path] = typer.Option(None, "--json"),
+                    judge: Optional[str] = typer.Option(None, "--judge", help="Default judge for llm_judge graders "
+                                                        "(spec or project target)"),
+                    executor_name: str = typer.Option("local", "--executor", help="Where grading runs: local or "
+                                                      "ray (chunks of samples on Ray actors)"),
+                    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join"),
+                    ray_workers: Optional[int] = typer.Option(None, "--ray-workers", min=1, help="Ray actors")) -> None:
         """Re-grade a stored run's outputs with the suites' current graders (no generation)."""
+        from gradeloop.api import make_judge_factory
+        from gradeloop.project import load_project
         from gradeloop.report.terminal import render_run
+        from gradeloop.run.executor import make_executor
         from gradeloop.run.regrade import regrade
-        from gradeloop.targets.judge import judge_factory
 
+        executor = make_executor(executor_name, ray_address=ray_address, ray_workers=ray_workers)
+        judges = make_judge_factory(judge, load_project())
         st = open_store(store)
         try:
             from gradeloop.run.results import build_run_json, resolve_run_id
 
-            new_id = regrade(st, resolve_run_id(st, run), judge_factory=judge_factory)
+            new_id = regrade(st, resolve_run_id(st, run), judge_factory=judges,
+                             executor=executor if executor_name != "local" else None)
             data = build_run_json(st, new_id)
         finally:
             st.close()

@@ -149,6 +149,8 @@ def register(app: typer.Typer) -> None:
                                                                        "on_inconclusive; alpha/margin from the options)"),
         allow_partial: bool = typer.Option(False, "--allow-partial", help="Gate against an unfinished or "
                                                                            "incomplete baseline instead of exit 2"),
+        judge: Optional[str] = typer.Option(None, "--judge", help="Default judge for llm_judge graders (spec or "
+                                            "project target)"),
         executor_name: str = typer.Option("local", "--executor", help="Where samples run: local or ray"),
         ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join"),
         ray_workers: Optional[int] = typer.Option(None, "--ray-workers", min=1, help="Ray actors"),
@@ -160,8 +162,8 @@ def register(app: typer.Typer) -> None:
         from gradeloop.run import RunConfig
         from gradeloop.suite import load_suites
         from gradeloop.targets import SamplingParams, load_target
-        from gradeloop.targets.judge import judge_factory
-
+        from gradeloop.api import make_judge_factory
+        from gradeloop.project import load_project
         from gradeloop.run.results import load_run
 
         base = load_run(baseline, store)
@@ -179,7 +181,8 @@ def register(app: typer.Typer) -> None:
         st = open_store(store)
         try:
             result = sequential_gate(base, suite_objs, tgt, st, alpha=alpha, margin=margin, effect=effect,
-                                     round_size=round_size, seed=seed, config=config, judge_factory=judge_factory,
+                                     round_size=round_size, seed=seed, config=config,
+                                     judge_factory=make_judge_factory(judge, load_project()),
                                      policy=load_policy(policy), allow_partial=allow_partial,
                                      executor=lambda: make_executor(executor_name, ray_address=ray_address,
                                                                     ray_workers=ray_workers),

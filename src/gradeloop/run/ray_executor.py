@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Sequence
 
 from gradeloop.errors import InputError
 
@@ -108,6 +108,53 @@ class ChunkWorker:
         await self.engine.target.aclose()
 
 
+class MapWorker:
+    """A Ray actor holding one picklable callable (e.g. a `Regrader`) and applying it to chunks."""
+
+    def __init__(self, fn: Callable[[Any], Any]) -> None:
+        self.fn = fn
+
+    def apply(self, chunk: Any) -> Any:
+        return self.fn(chunk)
+
+
+class _ActorPool:
+    """Live actors of one class with `calls` slots each (calls queued per actor); a dead actor is replaced."""
+
+    def __init__(self, actor_cls: Any, payload: tuple, n: int, calls: int) -> None:
+        self.actor_cls, self.payload, self.calls = actor_cls, payload, calls
+        self.slots: asyncio.Queue = asyncio.Queue()
+        self.actors: list[Any] = []
+        self.dead: set[Any] = set()
+        self.replaced = 0
+        for _ in range(n):
+            self._spawn()
+
+    def _spawn(self) -> None:
+        actor = self.actor_cls.remote(*self.payload)
+        self.actors.append(actor)
+        for _ in range(self.calls):
+            self.slots.put_nowait(actor)
+
+    async def acquire(self) -> Any:
+        while True:
+            actor = await self.slots.get()
+            if actor not in self.dead:  # a slot of an actor that died: dropped
+                return actor
+
+    def release(self, actor: Any) -> None:
+        self.slots.put_nowait(actor)
+
+    def lost(self, actor: Any) -> None:
+        if actor not in self.dead:
+            self.dead.add(actor)
+            self.replaced += 1
+            self._spawn()
+
+    def alive(self) -> list[Any]:
+        return [a for a in self.actors if a not in self.dead]
+
+
 class RayExecutor:
     """Chunks on `workers` Ray actors (default: one per CPU of the cluster) at `address` (default: local)."""
 
@@ -132,14 +179,11 @@ class RayExecutor:
         self.failures: list[str] = []  # what each failed call raised (the kind of Ray error), in order
         self.worker_peak_rss_mb: list[float] = []  # of the live actors, read when the run ends
         self._ray: Any = None
-        self._actor_cls: Any = None
-        self._payload: tuple = ()
-        self._slots: asyncio.Queue | None = None
-        self._dead: set[Any] = set()
-        self._actors: list[Any] = []
+        self._pool: _ActorPool | None = None
         self._own_ray = False
 
-    async def start(self, engine: "Engine") -> None:
+    def _connect(self) -> Any:
+        """The ray module, joined to the cluster (or a local one started here)."""
         try:
             import ray
         except ImportError:
@@ -152,83 +196,110 @@ class RayExecutor:
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise InputError(f"cannot reach the Ray cluster: {exc}", field="ray-address") from None
             self._own_ray = True
-        self._payload = (_target_payload(engine.target), getattr(engine.target, "params", None), engine.suites,
-                         dataclasses.replace(engine.config), getattr(engine, "judge_factory", None))
-        resources = ray.cluster_resources()
+        return ray
+
+    def _worker_count(self, gpus: float) -> int:
+        resources = self._ray.cluster_resources()
+        default = (resources.get("GPU", 1) // gpus if gpus
+                   else resources.get("CPU", 1) // max(self.cpus_per_worker, 1e-9))
+        return self.workers or max(1, int(default))
+
+    async def start(self, engine: "Engine") -> None:
+        ray = self._connect()
+        payload = (_target_payload(engine.target), getattr(engine.target, "params", None), engine.suites,
+                   dataclasses.replace(engine.config), getattr(engine, "judge_factory", None))
         gpus = self.gpus_per_worker
-        if not gpus and str(self._payload[0]).startswith("hf:") and resources.get("GPU", 0) >= 1:
+        if not gpus and str(payload[0]).startswith("hf:") and ray.cluster_resources().get("GPU", 0) >= 1:
             gpus = 1.0  # a local model: one per GPU of the cluster
-        self._actor_cls = ray.remote(ChunkWorker).options(
+        actor_cls = ray.remote(ChunkWorker).options(
             num_cpus=self.cpus_per_worker, num_gpus=gpus, max_concurrency=1, max_restarts=0)
-        default = resources.get("GPU", 1) // gpus if gpus else resources.get("CPU", 1) // max(self.cpus_per_worker, 1e-9)
-        n = self.workers or max(1, int(default))
-        self._slots = asyncio.Queue()
-        for _ in range(n):
-            self._spawn()
+        self._pool = _ActorPool(actor_cls, payload, self._worker_count(gpus), self.calls_per_worker)
 
-    def _spawn(self) -> None:
-        actor = self._actor_cls.remote(*self._payload)
-        self._actors.append(actor)
-        assert self._slots is not None
-        for _ in range(self.calls_per_worker):
-            self._slots.put_nowait(actor)
-
-    async def run_chunk(self, engine: "Engine", run_id: str, chunk: "list[_Work]",
-                        outcome: "RunOutcome", deliver: "Deliver") -> None:
+    async def _on_a_live_actor(self, pool: _ActorPool, attempt: Callable[[Any, bool], Awaitable[Any]]) -> Any:
+        """`attempt(actor, is_retry)` on a free actor; when that actor dies, again on another (max_retries times)."""
         ray = self._ray
-        assert self._slots is not None
-        todo = {(w.suite.name, w.case.id, w.sample_index): w for w in chunk}  # not yet at the driver
         failures = 0
-        while todo:
-            actor = await self._slots.get()
-            if actor in self._dead:
-                continue  # a slot of an actor that died: dropped
-            works = list(todo.values())
-            if failures:
-                self.retried_chunks += 1
-                self.resent_samples += len(works)
-            keys = engine.cache_keys(works)
-            hits = engine.store.cache_get_many(keys) if keys else {}
+        while True:
+            actor = await pool.acquire()
             try:
-                stream = actor.run.options(num_returns="streaming").remote(run_id, list(todo), hits)
-                async for ref in stream:
-                    rows, puts, counts = await ref
-                    if puts:
-                        engine.store.cache_put_many(puts)
-                    for k, v in counts.items():
-                        setattr(outcome, k, getattr(outcome, k) + v)
-                    for row in rows:  # (run_id, suite, case_id, sample_index, ...)
-                        del todo[(row[1], row[2], row[3])]
-                    deliver(rows)
+                result = await attempt(actor, failures > 0)
             except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
                 failures += 1
                 self.failures.append(type(exc).__name__)
-                if actor not in self._dead:
-                    self._dead.add(actor)
-                    self.replaced_workers += 1
-                    self._spawn()
+                pool.lost(actor)
+                self.replaced_workers = pool.replaced
                 if failures > self.max_retries:
                     raise RuntimeError(f"a chunk failed on {failures} Ray workers in a row: {exc}") from None
+                self.retried_chunks += 1
                 continue
-            self._slots.put_nowait(actor)
+            pool.release(actor)
+            return result
+
+    async def run_chunk(self, engine: "Engine", run_id: str, chunk: "list[_Work]",
+                        outcome: "RunOutcome", deliver: "Deliver") -> None:
+        assert self._pool is not None, "start() first"
+        todo = {(w.suite.name, w.case.id, w.sample_index): w for w in chunk}  # not yet at the driver
+
+        async def attempt(actor: Any, retry: bool) -> None:
+            works = list(todo.values())
+            if retry:
+                self.resent_samples += len(works)
+            keys = engine.cache_keys(works)
+            hits = engine.store.cache_get_many(keys) if keys else {}
+            async for ref in actor.run.options(num_returns="streaming").remote(run_id, list(todo), hits):
+                rows, puts, counts = await ref
+                if puts:
+                    engine.store.cache_put_many(puts)
+                for k, v in counts.items():
+                    setattr(outcome, k, getattr(outcome, k) + v)
+                for row in rows:  # (run_id, suite, case_id, sample_index, ...)
+                    del todo[(row[1], row[2], row[3])]
+                deliver(rows)
+
+        await self._on_a_live_actor(self._pool, attempt)
+
+    def map_chunks(self, fn: Callable[[Any], Any], chunks: Sequence[Any]) -> list[Any]:
+        """`[fn(c) for c in chunks]`, computed on Ray actors that each hold a copy of `fn` (regrade's graders).
+
+        A chunk whose actor dies is computed again on another; the order of the results is the chunks'.
+        """
+        return asyncio.run(self._map(fn, list(chunks)))
+
+    async def _map(self, fn: Callable[[Any], Any], chunks: list[Any]) -> list[Any]:
+        ray = self._connect()
+        actor_cls = ray.remote(MapWorker).options(num_cpus=self.cpus_per_worker, num_gpus=self.gpus_per_worker,
+                                                  max_concurrency=1, max_restarts=0)
+        pool = _ActorPool(actor_cls, (fn,), min(len(chunks), self._worker_count(self.gpus_per_worker)),
+                          self.calls_per_worker)
+        try:
+            return list(await asyncio.gather(*(
+                self._on_a_live_actor(pool, lambda actor, _retry, c=c: actor.apply.remote(c)) for c in chunks)))
+        finally:
+            for a in pool.actors:
+                ray.kill(a, no_restart=True)
+            self._release_ray()
+
+    def _release_ray(self) -> None:
+        if self._own_ray:
+            self._ray.shutdown()
+            self._own_ray = False
 
     async def aclose(self) -> None:
-        ray = self._ray
+        ray, pool = self._ray, self._pool
         if ray is None:
             return
-        alive = [a for a in self._actors if a not in self._dead]
-        if alive:
+        if pool is not None:
+            alive = pool.alive()
             try:
-                peaks = await asyncio.gather(*(a.peak_rss_mb.remote() for a in alive), return_exceptions=True)
-                self.worker_peak_rss_mb = [float(p) for p in peaks if isinstance(p, (int, float))]
-                await asyncio.gather(*(a.close.remote() for a in alive), return_exceptions=True)
+                if alive:
+                    peaks = await asyncio.gather(*(a.peak_rss_mb.remote() for a in alive), return_exceptions=True)
+                    self.worker_peak_rss_mb = [float(p) for p in peaks if isinstance(p, (int, float))]
+                    await asyncio.gather(*(a.close.remote() for a in alive), return_exceptions=True)
             finally:
-                for a in self._actors:
+                for a in pool.actors:
                     ray.kill(a, no_restart=True)
-        self._actors, self._dead, self._slots = [], set(), None
-        if self._own_ray:
-            ray.shutdown()
-            self._own_ray = False
+        self._pool = None
+        self._release_ray()
 
 
 def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
