@@ -125,13 +125,18 @@ def sample_page(store: Store, run_id: str, f: SampleFilter, page: int = 1, per_p
     page = max(int(page), 1)
     where, args = _where(run_id, f, store.dialect)
     total = store.db.execute(f"SELECT COUNT(*) FROM samples s WHERE {where}", args).fetchone()[0]
+    # The page's keys first, then its columns: PostgreSQL computes a select list for the rows an
+    # OFFSET skips too (a label count and a snippet each, 100,000 of them on a deep page).
     rows = store.db.execute(
-        f"SELECT s.suite, s.case_id, s.sample_index, s.passed, s.score, s.error_kind, s.latency, "
-        f"substr(COALESCE(s.output, s.error, ''), 1, {SNIPPET + 1}), "
-        "(SELECT COUNT(*) FROM labels l WHERE l.run_id = s.run_id AND l.suite = s.suite AND l.case_id = s.case_id "
-        "AND l.sample_index = s.sample_index) "
-        f"FROM samples s WHERE {where} ORDER BY s.suite, s.case_id, s.sample_index LIMIT ? OFFSET ?",
-        [*args, per_page, (page - 1) * per_page]).fetchall()
+        f"SELECT x.suite, x.case_id, x.sample_index, x.passed, x.score, x.error_kind, x.latency, "
+        f"substr(COALESCE(x.output, x.error, ''), 1, {SNIPPET + 1}), "
+        "(SELECT COUNT(*) FROM labels l WHERE l.run_id = x.run_id AND l.suite = x.suite AND l.case_id = x.case_id "
+        "AND l.sample_index = x.sample_index) "
+        f"FROM (SELECT s.suite, s.case_id, s.sample_index FROM samples s WHERE {where} "
+        "ORDER BY s.suite, s.case_id, s.sample_index LIMIT ? OFFSET ?) p "
+        "JOIN samples x ON x.run_id = ? AND x.suite = p.suite AND x.case_id = p.case_id "
+        "AND x.sample_index = p.sample_index ORDER BY x.suite, x.case_id, x.sample_index",
+        [*args, per_page, (page - 1) * per_page, run_id]).fetchall()
     items = [SampleItem(r[0], r[1], int(r[2]), None if r[3] is None else bool(r[3]), r[4], r[5], r[6] or 0.0,
                         r[7] if len(r[7]) <= SNIPPET else r[7][:SNIPPET] + "…", int(r[8])) for r in rows]
     return SamplePage(items, int(total), page, per_page)
