@@ -1,5 +1,9 @@
 """The viewer's FastAPI app: pages rendered on the server from the results store.
 
+The store is a SQLite file or a PostgreSQL URL; the pages are the same on both (the SQL's JSON
+parts are per dialect in `view.dialects`; connections per thread in `view.stores`), and other
+processes may be writing into it while it is viewed (see `Viewer` for what is cached).
+
 Safety: templates autoescape every value (outputs, inputs, case ids, suite names are text, never
 markup); responses carry a Content-Security-Policy with no script source; requests must name a
 host the server was bound for (a web page elsewhere cannot reach it through DNS rebinding), and a
