@@ -33,7 +33,8 @@ WHERE c.run_id = ? ORDER BY c.suite, c.position
 def _scope(members: list[tuple], k: int) -> dict[str, Any]:
     """pass_rate estimate and error counts over cases given as (hits, valid, n, target, grader)."""
     per_case = [[1.0] * h + [0.0] * (v - h) for h, v, _, _, _ in members if v]
-    sums = [((), (), n, v, t, g) for h, v, n, t, g in members]
+    empty: list[float] = []  # error_counts reads only the counts of a Summary
+    sums = [(empty, empty, n, v, t, g) for h, v, n, t, g in members]
     return {"pass_rate": estimate(per_case).as_dict(), "errors": error_counts(sums, k)}
 
 

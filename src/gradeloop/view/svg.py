@@ -25,17 +25,17 @@ def _cut(label: str, n: int = 34) -> str:
 
 def interval_bars(rows: Sequence[tuple[str, dict | None]], title: str) -> Markup:
     """One row per (label, estimate dict): a bar to the mean and a whisker over [ci_low, ci_high] on 0..1."""
-    rows = [(name, e) for name, e in rows if e and e.get("n_cases")]
-    if not rows:
+    shown = [(name, e) for name, e in rows if e and e.get("n_cases")]
+    if not shown:
         return Markup("")
-    h = ROW * len(rows) + 24
+    h = ROW * len(shown) + 24
     x = lambda v: LABEL_W + float(v) * PLOT_W
     parts = [f'<svg class="plot" role="img" width="{LABEL_W + PLOT_W + 60}" height="{h}" '
              f'viewBox="0 0 {LABEL_W + PLOT_W + 60} {h}"><title>{_esc(title)}</title>']
     for tick in (0, 0.25, 0.5, 0.75, 1):
         parts.append(f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="0" y2="{h - 16}" class="grid"/>'
                      f'<text x="{x(tick):.1f}" y="{h - 4}" class="tick">{tick:g}</text>')
-    for i, (name, e) in enumerate(rows):
+    for i, (name, e) in enumerate(shown):
         y = i * ROW + 4
         parts.append(f'<text x="{LABEL_W - 6}" y="{y + 11}" class="label">{_esc(_cut(name))}</text>'
                      f'<rect x="{LABEL_W}" y="{y + 2}" width="{float(e["mean"]) * PLOT_W:.1f}" height="{ROW - 8}" '
@@ -48,21 +48,21 @@ def interval_bars(rows: Sequence[tuple[str, dict | None]], title: str) -> Markup
 
 def forest(rows: Sequence[tuple[str, dict | None, str]], title: str) -> Markup:
     """Paired differences (label, diff estimate, verdict): a point and its interval around zero."""
-    rows = [(name, d, v) for name, d, v in rows if d]
-    if not rows:
+    shown = [(name, d, v) for name, d, v in rows if d]
+    if not shown:
         return Markup("")
-    lo = min(-0.1, *(float(d["ci_low"]) for _, d, _ in rows))
-    hi = max(0.1, *(float(d["ci_high"]) for _, d, _ in rows))
+    lo = min(-0.1, *(float(d["ci_low"]) for _, d, _ in shown))
+    hi = max(0.1, *(float(d["ci_high"]) for _, d, _ in shown))
     span = hi - lo
     x = lambda v: LABEL_W + (float(v) - lo) / span * PLOT_W
-    h = ROW * len(rows) + 24
+    h = ROW * len(shown) + 24
     parts = [f'<svg class="plot" role="img" width="{LABEL_W + PLOT_W + 140}" height="{h}" '
              f'viewBox="0 0 {LABEL_W + PLOT_W + 140} {h}"><title>{_esc(title)}</title>',
              f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="0" y2="{h - 16}" class="zero"/>'
              f'<text x="{x(lo):.1f}" y="{h - 4}" class="tick">{lo:+.2f}</text>'
              f'<text x="{x(0):.1f}" y="{h - 4}" class="tick">0</text>'
              f'<text x="{x(hi) - 30:.1f}" y="{h - 4}" class="tick">{hi:+.2f}</text>']
-    for i, (name, d, verdict) in enumerate(rows):
+    for i, (name, d, verdict) in enumerate(shown):
         y = i * ROW + 4
         cls = {"pass": "ok", "fail": "bad"}.get(verdict, "unsure")
         parts.append(f'<text x="{LABEL_W - 6}" y="{y + 11}" class="label">{_esc(_cut(name))}</text>'
