@@ -201,6 +201,9 @@ def test_a_finished_run_whose_samples_still_arrive_is_rechecked(db_url, monkeypa
         now[0] = 12.0
         client.get("/runs/r-late")
         assert viewer.rechecks == 3 and len(builds) == 2  # nothing new: the cached figures stay
+        add_run(store, "r-new", {("s", "c0"): [False]})  # a run another machine finishes meanwhile
+        listed = rows_of(client.get("/").text, "runs")
+        assert [("r-new" in r, "r-late" in r) for r in listed] == [(True, False), (False, True)]
     finally:
         viewer.close()
         store.close()
