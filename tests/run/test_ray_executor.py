@@ -110,18 +110,55 @@ MODULES = {
             os.close(fd)
             os._exit(9)
         ''',
+    # A py: target whose call for "question 70" tells the test which node it runs on, then waits there
+    # (for the test to take that node away).
+    "nodeloss.py": '''
+        import os, time
+        DIR = os.environ["GL_RAY_DIR"]
+
+        def answer(prompt):
+            if prompt == "question 70":
+                try:
+                    fd = os.open(os.path.join(DIR, "node-doomed"), os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                except FileExistsError:
+                    pass
+                else:
+                    import ray
+                    os.write(fd, ray.get_runtime_context().get_node_id().encode())
+                    os.close(fd)
+                    time.sleep(600)
+            with open(os.path.join(DIR, "nodeloss.log"), "a") as fh:
+                fh.write(prompt + "\\n")
+            return "ok " + prompt if int(prompt.split()[-1]) % 4 else "no"
+        ''',
 }
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def ray_nodes():
+    """A local Ray cluster of three nodes (processes with their own raylet): a head with no CPUs and two
+    workers of one CPU each, so every actor runs on a worker node and losing one is losing a machine."""
+    from ray.cluster_utils import Cluster
+
+    nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+    try:
+        for _ in range(2):
+            nodes.add_node(num_cpus=1)
+        nodes.wait_for_nodes()
+        yield nodes
+    finally:
+        nodes.shutdown()
+
+
+@pytest.fixture(scope="module")
+def cluster(ray_nodes, tmp_path_factory):
     folder = tmp_path_factory.mktemp("raymods")
     for name, text in MODULES.items():
         (folder / name).write_text(textwrap.dedent(text))
     env = {"PYTHONPATH": os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")]),
            "GL_RAY_MARK": str(folder / "died"), "GL_RAY_LOG": str(folder / "calls.log"), "HF_HUB_OFFLINE": "1",
            "GL_RAY_DIR": str(folder)}
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": env})
+    ray.init(address=ray_nodes.address, log_to_driver=False, runtime_env={"env_vars": env})
     import sys
 
     saved = {k: os.environ.get(k) for k in ("GL_RAY_MARK", "GL_RAY_LOG", "GL_RAY_DIR")}
@@ -298,6 +335,87 @@ def test_regrade_on_ray_gives_the_local_regrade_even_when_a_grading_worker_dies(
     assert main(["regrade", run_id, "--store", str(tmp_path / "r.db"), "--executor", "ray", "--ray-workers", "2",
                  "--judge", "py:judgemod:judge", "--json", str(tmp_path / "cli.json")]) in (0, None)
     assert _comparable(json.loads((tmp_path / "cli.json").read_text())) == _comparable(local)
+
+
+def test_a_lost_machine_loses_nothing_and_the_run_ends_on_the_machines_left(cluster, ray_nodes, tmp_path,
+                                                                            monkeypatch):
+    import threading
+    import time
+
+    monkeypatch.chdir(tmp_path)
+    n = 200
+    suite = _suite(tmp_path / "s.yaml", n)
+    marker = cluster / "node-doomed"
+    removed: list[str] = []
+
+    def take_the_node_away() -> None:  # the test's hand on the machine's power switch
+        for _ in range(1200):
+            if marker.exists() and marker.read_text():
+                doomed = marker.read_text()
+                node = next(x for x in ray_nodes.list_all_nodes() if x.node_id == doomed)
+                ray_nodes.remove_node(node)
+                removed.append(doomed)
+                return
+            time.sleep(0.05)
+
+    hand = threading.Thread(target=take_the_node_away, daemon=True)
+    hand.start()
+    # No capacity is left for a replacement worker: the run goes on on the one machine left.
+    executor = RayExecutor(address=ray_nodes.address, workers=2)
+    try:
+        far = run_document([suite], "py:nodeloss:answer", store=tmp_path / "ray.db", executor=executor)
+    finally:
+        hand.join(timeout=5)
+        ray_nodes.add_node(num_cpus=1)  # give the module its two worker machines back
+        ray_nodes.wait_for_nodes()
+    assert removed and executor.replaced_workers >= 1 and executor.resent_samples >= 1
+    calls = (cluster / "nodeloss.log").read_text().splitlines()
+    assert sorted(set(calls)) == sorted(f"question {i}" for i in range(n))  # nothing lost
+    assert len(calls) - n <= 64  # only samples of the lost machine's chunk can run twice
+    assert sum(len(c["samples"]) for c in far["cases"]) == n and far["status"] == "done"
+    local = run_document([suite], "py:nodeloss:answer", store=tmp_path / "local.db")
+    assert _comparable(far) == _comparable(local)
+
+
+class _Unloadable:
+    """A target that cannot be rebuilt on a worker (its unpickling fails there, as a missing module would)."""
+
+    spec = "unloadable"
+    batch_size = 4
+
+    def fingerprint(self):
+        return "unloadable-v1"
+
+    async def generate(self, requests):
+        raise AssertionError("never called")
+
+    async def aclose(self):
+        pass
+
+    def __reduce__(self):
+        return (_fail_on_worker, ())
+
+
+def _fail_on_worker():
+    raise RuntimeError("the target cannot load on this worker")
+
+
+def test_workers_that_cannot_start_are_one_error_and_more_workers_than_the_cluster_holds_is_fine(
+        cluster, tmp_path, monkeypatch, capsys):
+    from seedtarget import SeedTarget
+
+    from gradeloop.errors import InputError
+
+    monkeypatch.chdir(tmp_path)
+    suite = _suite(tmp_path / "s.yaml", 8)
+    with pytest.raises(InputError, match="no Ray worker could start: .*the target cannot load on this worker"):
+        run_document([suite], _Unloadable(), store=tmp_path / "bad.db", executor=RayExecutor(workers=2))
+    # Five workers asked of a cluster with room for two: the two that are placed do all the work.
+    log = tmp_path / "g.log"
+    executor = RayExecutor(workers=5)
+    doc = run_document([suite], SeedTarget(str(log)), samples=2, store=tmp_path / "ok.db", executor=executor)
+    assert doc["status"] == "done" and len(log.read_text().splitlines()) == 16
+    assert 1 <= len(executor.worker_peak_rss_mb) <= 2  # only workers that were up (placed) did work
 
 
 def test_an_unreachable_ray_address_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
