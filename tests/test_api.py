@@ -94,6 +94,10 @@ def test_compare_gives_a_typed_comparison(project):
     cmp = gradeloop.compare(base, cand)
     assert cmp.verdict == "fail" and not cmp.passed and cmp.diff is not None and cmp.diff.mean == -1.0
     assert cmp.to_json()["schema"] == "gradeloop.compare/v1"
+    assert len(cmp.regressed) == 20 and cmp.to_json()["cases_changed"]["n_regressed"] == 30  # the 20 largest
+    worst = cmp.regressed[0]
+    assert (worst.case, worst.baseline, worst.candidate, worst.change) == ("m/c0", 1.0, 0.0, -1.0)
+    assert worst.output is not None and cmp.improved == ()
     assert gradeloop.compare(base, base).passed
 
 

@@ -327,6 +327,24 @@ class Check:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseChange:
+    """A shared case whose mean (of the compared metric) moved: `candidate` is None when it only errored."""
+
+    case: str  # "suite/case_id"
+    baseline: float
+    candidate: float | None
+    change: float
+    output: str | None = None  # the candidate's telling sample (first failing or errored), cut to 200 chars
+    reason: str | None = None  # its first failing grade's reason
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "CaseChange":
+        cand = data.get("candidate")
+        return cls(str(data.get("case", "")), float(data.get("baseline", 0.0)), None if cand is None else float(cand),
+                   float(data.get("change", 0.0)), data.get("output"), data.get("reason"))
+
+
+@dataclass(frozen=True, slots=True)
 class Comparison:
     """A baseline-vs-candidate comparison and the gate verdict (pass | fail | inconclusive)."""
 
@@ -350,6 +368,16 @@ class Comparison:
     @property
     def diff(self) -> Estimate | None:
         return self.overall.diff
+
+    @property
+    def regressed(self) -> tuple[CaseChange, ...]:
+        """The shared cases that got worse, largest drop first (the 20 largest; `raw` has the count)."""
+        return tuple(CaseChange.from_json(c) for c in (self.raw.get("cases_changed") or {}).get("regressed", ()))
+
+    @property
+    def improved(self) -> tuple[CaseChange, ...]:
+        """The shared cases that got better, largest gain first (the 20 largest)."""
+        return tuple(CaseChange.from_json(c) for c in (self.raw.get("cases_changed") or {}).get("improved", ()))
 
     def to_json(self) -> dict[str, Any]:
         """The compare document (schema gradeloop.compare/v1), a copy the caller may change."""

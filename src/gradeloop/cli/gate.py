@@ -88,8 +88,20 @@ def _compare_notes(cmp: dict, console: Console) -> None:
         console.print(f"  [yellow]partial {role} (allowed)[/yellow]: {'; '.join(reasons)}")
     for m in cmp.get("error_messages") or []:
         console.print(f"  [yellow]candidate error[/yellow] {m['count']}×: {m['message']}", highlight=False)
+    _worst_cases(cmp.get("cases_changed"), console)
     render_verdict(cmp["verdict"], cmp.get("on_inconclusive", "fail"), cmp.get("failing", []),
                    cmp.get("to_decide", []), console)
+
+
+def _worst_cases(changed: dict | None, console: Console, shown: int = 5) -> None:
+    """The few cases that got worse the most: where to look first."""
+    if not changed or not changed.get("n_regressed"):
+        return
+    console.print(f"  {changed['n_regressed']} case(s) worse, {changed['n_improved']} better; worst:", highlight=False)
+    for r in changed["regressed"][:shown]:
+        cand = "errors" if r.get("candidate") is None else f"{r['candidate']:.2f}"
+        console.print(f"    {r['case']}: {r['baseline']:.2f} → {cand}"
+                      + (f"  ({r['reason'][:120]})" if r.get("reason") else ""), highlight=False, markup=False)
 
 
 def render_verdict(verdict: str, on_inconclusive: str, failing: list[str], to_decide: list[str],

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, Callable, Mapping, Sequence
 
+from gradeloop.gate.changes import changed_cases
 from gradeloop.gate.partial import partial_reasons, require_whole
 from gradeloop.gate.policy import GatePolicy
 from gradeloop.gate.verdict import (ErrorCount, ScopeVerdict, Verdict, case_errors, combine, judge_difference,
@@ -209,6 +210,7 @@ def compare_runs(base: dict[str, Any], cand: dict[str, Any], policy: GatePolicy 
         "inconclusive": [c["scope"] for c in checks if c["verdict"] == Verdict.INCONCLUSIVE.value],
         "to_decide": [c["to_decide"] for c in checks if c.get("to_decide") and c["verdict"] != "pass"],
         "error_messages": error_messages(cand),
+        "cases_changed": changed_cases(b_cases, c_cases, shared, lambda c: _values(c, metric)),
     }
 
 

@@ -148,7 +148,7 @@ def compare_sections(cmp: dict[str, Any]) -> list[str]:
                   for n in names]
         out.append("<h2>Differences by slice</h2>" + plots.forest(
             names, [tested[n]["diff"]["mean"] for n in names], [tested[n]["diff"]["ci_low"] for n in names],
-            [tested[n]["diff"]["ci_high"] for n in names], colors, "candidate − baseline (95% CI)",
+            [tested[n]["diff"]["ci_high"] for n in names], colors, f"candidate − baseline ({_level(cmp)} interval)",
             margin=cmp["policy"]["margin"]))
     rows = []
     for n, e in entries.items():
@@ -163,6 +163,29 @@ def compare_sections(cmp: dict[str, Any]) -> list[str]:
     for label, key in (("only in baseline", "only_in_baseline"), ("only in candidate", "only_in_candidate")):
         if cmp[key]:
             out.append(f"<p class=\"muted\">{len(cmp[key])} case(s) {label}: {esc(', '.join(cmp[key][:50]))}</p>")
+    out += _changed_cases(cmp.get("cases_changed"))
+    return out
+
+
+def _level(cmp: dict[str, Any]) -> str:
+    """The confidence of the intervals shown: the simultaneous level that decides (the terminal says the same)."""
+    level = (cmp["overall"].get("diff") or {}).get("level")
+    return f"{level:.0%} simultaneous" if isinstance(level, (int, float)) else "simultaneous"
+
+
+def _changed_cases(changed: dict[str, Any] | None) -> list[str]:
+    """The shared cases that got worse (and better), largest change first: what a reviewer opens next."""
+    if not changed or not (changed.get("n_regressed") or changed.get("n_improved")):
+        return []
+    out = [f"<h2>Cases that changed</h2><p>{int(changed['n_regressed'])} worse, {int(changed['n_improved'])} better"
+           " (the largest changes first)</p>"]
+    for label, key in (("Worse", "regressed"), ("Better", "improved")):
+        rows = changed.get(key) or []
+        if rows:
+            out.append(f"<h3>{label}</h3>" + _table(["case", "baseline", "candidate", "change", "candidate output", "why"], [
+                [esc(r["case"]), f"{r['baseline']:.2f}", "errors" if r.get("candidate") is None else f"{r['candidate']:.2f}",
+                 f"{r['change']:+.2f}", esc(r.get("output") if r.get("output") is not None else "–"),
+                 esc(r.get("reason") or "")] for r in rows]))
     return out
 
 

@@ -107,7 +107,33 @@ def compare_markdown(cmp: dict[str, Any]) -> str:
                      f"{_fmt(e.get('diff'))} | {p} | {mde} | {e['verdict']} |")
     lines += ["", "The MDE column is the smallest drop this many cases can detect: "
               "“no significant change” is not proof of no change below it."]
+    lines += _changed_cases(cmp.get("cases_changed"))
     return "\n".join(lines) + "\n"
+
+
+def _changed_cases(changed: dict | None) -> list[str]:
+    """The cases that got worse (and better), largest change first, folded: what a reviewer opens next."""
+    if not changed or not (changed.get("n_regressed") or changed.get("n_improved")):
+        return []
+    out = ["", f"<details><summary>{changed['n_regressed']} case(s) worse, {changed['n_improved']} better"
+               "</summary>", ""]
+    for label, key, total in (("worse", "regressed", changed["n_regressed"]),
+                              ("better", "improved", changed["n_improved"])):
+        rows = changed.get(key) or []
+        if not rows:
+            continue
+        shown = f" (the {len(rows)} largest)" if total > len(rows) else ""
+        out += [f"**{label.capitalize()}**{shown}:", "", "| case | baseline | candidate | change | candidate output |",
+                "|---|---|---|---|---|"]
+        for r in rows:
+            cand = "errors" if r.get("candidate") is None else f"{r['candidate']:.2f}"
+            said = r.get("output")
+            cell = "–" if said is None else _cell(said if len(said) <= 120 else said[:117] + "...")
+            if r.get("reason"):
+                cell += f" ({_cell(r['reason'])})"
+            out.append(f"| {md_code(r['case'])} | {r['baseline']:.2f} | {cand} | {r['change']:+.2f} | {cell} |")
+        out.append("")
+    return out + ["</details>"]
 
 
 def render_markdown(doc: dict[str, Any]) -> str:

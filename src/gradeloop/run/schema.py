@@ -184,6 +184,22 @@ class Check(_Model):
     message: str
 
 
+class ChangedCase(_Model):
+    case: str
+    baseline: float
+    candidate: Optional[float]
+    change: float
+    output: Optional[str] = None
+    reason: Optional[str] = None
+
+
+class CasesChanged(_Model):
+    n_regressed: int = Field(ge=0)
+    n_improved: int = Field(ge=0)
+    regressed: list[ChangedCase]
+    improved: list[ChangedCase]
+
+
 class CompareDocument(_Model):
     schema_: Literal["gradeloop.compare/v1"] = Field(alias="schema")
     baseline: RunRef
@@ -200,6 +216,7 @@ class CompareDocument(_Model):
     error_messages: Optional[list[ErrorMessage]] = None
     only_in_baseline: list[str]
     only_in_candidate: list[str]
+    cases_changed: Optional[CasesChanged] = None
 
 
 class WallTime(_Model):
