@@ -418,6 +418,21 @@ def test_workers_that_cannot_start_are_one_error_and_more_workers_than_the_clust
     assert 1 <= len(executor.worker_peak_rss_mb) <= 2  # only workers that were up (placed) did work
 
 
+def test_a_key_set_only_where_gradeloop_runs_is_named_when_the_workers_lack_it(cluster, tmp_path, monkeypatch):
+    from seedtarget import SeedTarget
+
+    from gradeloop.errors import InputError
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GL_TEST_ONLY_HERE_KEY", "s3cret-value")  # the worker nodes started without it
+    target = SeedTarget(str(tmp_path / "g.log"))
+    target.key_env = "GL_TEST_ONLY_HERE_KEY"
+    with pytest.raises(InputError) as err:
+        run_document([_suite(tmp_path / "s.yaml", 4)], target, store=tmp_path / "k.db", executor=RayExecutor(workers=2))
+    assert "$GL_TEST_ONLY_HERE_KEY is set where gradeloop runs but not on this Ray worker" in str(err.value)
+    assert "s3cret-value" not in str(err.value)
+
+
 def test_an_unreachable_ray_address_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
     from gradeloop.cli import main
 

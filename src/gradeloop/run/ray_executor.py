@@ -51,8 +51,16 @@ class _RelayStore:
 class ChunkWorker:
     """A Ray actor: one target, the suites' graders, and an engine that turns chunks into rows."""
 
-    def __init__(self, target: Any, params: Any, suites: list, config: Any, judge_factory: Any = None) -> None:
+    def __init__(self, target: Any, params: Any, suites: list, config: Any, judge_factory: Any = None,
+                 needs_env: tuple[str, ...] = ()) -> None:
+        import os
+
         from gradeloop.run.engine import Engine
+
+        missing = [name for name in needs_env if not os.environ.get(name)]
+        if missing:  # the key reaches a worker through its own environment, never through Ray
+            raise RuntimeError(f"${missing[0]} is set where gradeloop runs but not on this Ray worker: set it in "
+                               "the workers' environment (where `ray start` runs, or the cluster's runtime_env)")
 
         if isinstance(target, str):
             from gradeloop.targets import load_target
@@ -257,7 +265,8 @@ class RayExecutor:
     async def start(self, engine: "Engine") -> None:
         ray = self._connect()
         payload = (_target_payload(engine.target), getattr(engine.target, "params", None), engine.suites,
-                   dataclasses.replace(engine.config), getattr(engine, "judge_factory", None))
+                   dataclasses.replace(engine.config), getattr(engine, "judge_factory", None),
+                   _secret_names(engine.target))
         gpus = self.gpus_per_worker
         if not gpus and str(payload[0]).startswith("hf:") and ray.cluster_resources().get("GPU", 0) >= 1:
             gpus = 1.0  # a local model: one per GPU of the cluster
@@ -365,6 +374,18 @@ def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
     except OSError as exc:
         raise InputError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}",
                          field="ray-address") from None
+
+
+def _secret_names(target: Any) -> tuple[str, ...]:
+    """The environment variables holding the target's key, when set here: a worker must have them too.
+
+    Only names travel; the values stay in each machine's environment (Ray's runtime_env would put
+    them in the cluster's metadata and dashboard).
+    """
+    import os
+
+    name = getattr(target, "key_env", None)
+    return (name,) if isinstance(name, str) and os.environ.get(name) else ()
 
 
 def _target_payload(target: Any) -> Any:
