@@ -3,6 +3,8 @@
 Rows are streamed table by table in batches (a store of millions of samples never sits in memory)
 and inserted with INSERT OR IGNORE on the primary keys, so a copy interrupted half-way is simply
 run again, and copying into a shared store that already holds other runs merges without duplicates.
+A run is copied as unfinished and marked done once its samples are in, so nobody reading the
+destination meanwhile (compare, gate, the viewer) takes a half-copied run for a whole one.
 Labels have no natural key (a review may be repeated), so one is copied only when no label with the
 same content is there yet. Works in any direction (SQLite ↔ PostgreSQL, or two files).
 """
@@ -70,13 +72,34 @@ def copy_store(source: Store, dest: Store, runs: Iterable[str] | None = None) ->
         for where, params in scopes:
             for rows in _batches(source, f"SELECT {names} FROM {table} {where}", params):
                 n += len(rows)
+                if table == "runs":
+                    rows = _opened(rows, cols)
                 with dest.db:
                     dest.db.executemany(f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({marks})", rows)
         read[table] = n
         written[table] = _count(dest, table) - before
     _finish_runs(source, dest, wanted)
     read["labels"], written["labels"] = _copy_labels(source, dest, wanted)
+    if getattr(dest, "dialect", "sqlite") == "postgresql":
+        dest.db.execute("ANALYZE")  # fresh statistics: the planner's first queries on the copy use the indexes
     return CopyReport(read, written)
+
+
+def _opened(rows: list[tuple], cols: list[str]) -> list[tuple]:
+    """Run rows as unfinished: a run is marked done in the destination only once its samples are there,
+    so a reader of a shared store never takes a half-copied run for a finished one."""
+    if "status" not in cols:
+        return rows
+    status = cols.index("status")
+    finished = cols.index("finished") if "finished" in cols else None
+    out = []
+    for row in rows:
+        row = list(row)
+        row[status] = "running"
+        if finished is not None:
+            row[finished] = None
+        out.append(tuple(row))
+    return out
 
 
 def _finish_runs(source: Store, dest: Store, wanted: list[str] | None) -> None:
