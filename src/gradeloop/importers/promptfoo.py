@@ -6,13 +6,14 @@ promptfoo's verdict rules (promptfoo_asserts); a test `threshold` becomes one `m
 (weighted mean >= threshold, as promptfoo decides), otherwise every assertion must pass and
 `weight` weighs the score, as in promptfoo. Vars whose values are lists of strings expand into
 one case per combination, as promptfoo does. Unmappable assertions are issues with file:line.
+
+This module walks the config (prompts, tests, defaultTest) and turns each test's assertion list
+into graders; vars and prompt rendering are promptfoo_vars, CSV test files promptfoo_csv.
 """
 from __future__ import annotations
 
 import copy
-import itertools
 import json
-import re
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -20,11 +21,12 @@ import yaml
 
 from gradeloop.errors import InputError
 from gradeloop.importers.nunjucks import Unsupported as TemplateUnsupported
-from gradeloop.importers.nunjucks import has_template, js_str, render
+from gradeloop.importers.nunjucks import js_str
 from gradeloop.importers.promptfoo_asserts import MapContext, Unmappable, judge_from_provider, map_assertion
+from gradeloop.importers.promptfoo_csv import ASSERTION_TYPES, csv_assertion, csv_tests
+from gradeloop.importers.promptfoo_vars import combinations, load_var, render_prompt, resolve_vars
 from gradeloop.importers.result import ImportResult, Issues, nothing_imported
-from gradeloop.importers.source import (Located, load_structured, read_csv_records, read_json_records, slug,
-                                        unique_ids)
+from gradeloop.importers.source import Located, load_structured, read_json_records, slug, unique_ids
 from gradeloop.suite.model import Case, GraderSpec, Suite
 
 _TEST_KEYS = {"description", "vars", "assert", "threshold", "options", "metadata", "provider", "providers",
@@ -95,149 +97,6 @@ def _split_prompts(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def _load_var(value: Any, base: Path) -> Any:
-    """A `file://` var as promptfoo renders it: text trimmed, YAML as compact JSON; scripts refused."""
-    if not (isinstance(value, str) and value.startswith("file://")):
-        return value
-    path = base / value[7:]
-    if path.suffix in (".py", ".js", ".ts", ".mjs", ".cjs"):
-        raise Unmappable(f"var {value!r} runs a script")
-    if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf", ".mp3", ".wav", ".mp4"):
-        raise Unmappable(f"var {value!r} is a binary file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise Unmappable(f"cannot read var file {str(path)!r}: {exc}") from None
-    if path.suffix in (".yaml", ".yml"):
-        return json.dumps(yaml.safe_load(text), separators=(",", ":"))
-    return text.strip()
-
-
-def _combinations(variables: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """promptfoo's generateVarCombinations: a list of strings expands, any other value stays."""
-    keys = list(variables)
-    choices = []
-    for k in keys:
-        v = variables[k]
-        if isinstance(v, list) and v and isinstance(v[0], str):
-            choices.append(v)
-        else:
-            choices.append([v])
-    return [dict(zip(keys, combo)) for combo in itertools.product(*choices)]
-
-
-def _resolve_vars(variables: dict[str, Any]) -> dict[str, Any]:
-    """Strip one trailing newline from string vars and fill vars that name other vars, as promptfoo does."""
-    out = {k: (v[:-1] if isinstance(v, str) and v.endswith("\n") else v) for k, v in variables.items()}
-    for _ in range(5):
-        changed = False
-        for k, v in out.items():
-            if isinstance(v, str) and has_template(v):
-                new = render(v, {kk: vv for kk, vv in out.items() if kk != k})
-                changed |= new != v
-                out[k] = new
-        if not changed:
-            break
-    return out
-
-
-# promptfoo 0.121's BaseAssertionTypesSchema: the names a CSV `__expected` cell may start with.
-ASSERTION_TYPES = (
-    "agent-rubric", "answer-relevance", "bleu", "classifier", "contains", "contains-all", "contains-any",
-    "contains-html", "contains-json", "contains-sql", "contains-xml", "context-faithfulness", "context-recall",
-    "context-relevance", "conversation-relevance", "cost", "equals", "factuality", "finish-reason", "g-eval", "gleu",
-    "guardrails", "icontains", "icontains-all", "icontains-any", "is-html", "is-json", "is-refusal", "is-sql",
-    "is-valid-function-call", "is-valid-openai-function-call", "is-valid-openai-tools-call", "is-xml", "javascript",
-    "latency", "levenshtein", "llm-rubric", "pi", "meteor", "model-graded-closedqa", "model-graded-factuality",
-    "moderation", "perplexity", "perplexity-score", "python", "regex", "rouge-n", "ruby", "similar", "similar:cosine",
-    "similar:dot", "similar:euclidean", "starts-with", "tool-call-f1", "skill-used", "trajectory:goal-success",
-    "trajectory:tool-args-match", "trajectory:step-count", "trajectory:tool-sequence", "trajectory:tool-used",
-    "trace-error-spans", "trace-span-count", "trace-span-duration", "search-rubric", "webhook", "word-count")
-_CSV_ASSERTION = re.compile(r"^(not-)?(" + "|".join(re.escape(t) for t in ASSERTION_TYPES)
-                            + r")(?:\((\d+(?:\.\d+)?)\))?(?::([\s\S]*))?$")
-# Types whose CSV form gets a default threshold (0.75; promptfoo's semantic default for `similar`).
-_CSV_THRESHOLD = {"answer-relevance", "classifier", "context-faithfulness", "context-recall", "context-relevance",
-                  "cost", "latency", "levenshtein", "perplexity-score", "perplexity", "rouge-n", "similar",
-                  "starts-with"}
-
-
-def csv_assertion(text: str) -> dict[str, Any]:
-    """promptfoo's assertionFromString: a CSV `__expected` cell as an assertion."""
-    for prefix in ("javascript:", "fn:", "eval:"):
-        if text.startswith(prefix):
-            return {"type": "javascript", "value": text[len(prefix):].strip()}
-    if text.startswith("file://") and text[7:].endswith((".js", ".cjs", ".mjs", ".ts")):
-        return {"type": "javascript", "value": text}
-    if text.startswith(("grade:", "llm-rubric:")):
-        return {"type": "llm-rubric", "value": text[6 if text.startswith("grade:") else 11:]}
-    if text.startswith("python:") or (text.startswith("file://") and (text.endswith(".py") or ".py:" in text)):
-        return {"type": "python", "value": text[7:].strip() if text.startswith("python:") else text}
-    m = _CSV_ASSERTION.match(text)
-    if m is None:
-        return {"type": "equals", "value": text}
-    negate, kind, threshold, value = m.groups()
-    full = f"not-{kind}" if negate else kind
-    if kind in ("contains-all", "contains-any", "icontains-all", "icontains-any"):
-        return {"type": full, "value": value}  # a comma-separated string, split by the assertion itself
-    if kind in ("contains-json", "is-json"):
-        return {"type": full, "value": value}
-    out: dict[str, Any] = {"type": full, "value": value.strip() if value is not None else None}
-    if kind in _CSV_THRESHOLD:
-        out["threshold"] = float(threshold) if threshold is not None else (0.8 if kind == "similar" else 0.75)
-    elif threshold is not None:
-        out["threshold"] = float(threshold)
-    return out
-
-
-def _csv_tests(path: Path, issues: Issues) -> list[tuple[dict[str, Any], str, int]]:
-    """promptfoo's testCaseFromCsvRow: columns are vars, `__expected*` assertions, `__*` test fields."""
-    tests = []
-    for line, row in read_csv_records(path):
-        test: dict[str, Any] = {"vars": {}, "assert": [], "options": {}}
-        configs: dict[int, float] = {}
-        for column, cell in row.items():
-            if column.startswith("__expected"):
-                if cell.strip():
-                    test["assert"].append(csv_assertion(cell.strip()))
-            elif column in ("__prefix", "__suffix"):
-                test["options"][column[2:]] = cell
-            elif column == "__description":
-                test["description"] = cell
-            elif column == "__metric":
-                test["metric"] = cell
-            elif column == "__threshold":
-                if cell.strip():
-                    try:
-                        test["threshold"] = float(cell)
-                    except ValueError:
-                        issues.error(f"__threshold {cell!r} is not a number", str(path), line)
-            elif column.startswith("__metadata:"):
-                if cell.strip():
-                    test.setdefault("metadata", {})[column[11:]] = cell
-            elif column.startswith("__config:__expected") and column.endswith(":threshold"):
-                suffix = column[len("__config:__expected"):-len(":threshold")]
-                try:
-                    configs[int(suffix) - 1 if suffix else 0] = float(cell)
-                except ValueError:
-                    issues.error(f"{column} {cell!r} is not a number", str(path), line)
-            elif column == "__providerOutput":
-                if cell.strip():
-                    test["providerOutput"] = cell
-            elif column.startswith("__"):
-                issues.error(f"CSV column {column!r} is not imported", str(path), line)
-            else:
-                test["vars"][column] = cell
-        for position, value in configs.items():
-            if 0 <= position < len(test["assert"]):
-                test["assert"][position]["threshold"] = value
-        metric = test.pop("metric", None)
-        if metric:
-            for a in test["assert"]:
-                a.setdefault("metric", metric)
-        tests.append((test, str(path), line))
-    return tests
-
-
 def _tests(cfg: Located, base: Path, issues: Issues) -> list[tuple[dict[str, Any], str, int | None, str]]:
     """(test, file, line, field path) of every test, reading `file://` test files."""
     value = cfg.value.get("tests")
@@ -263,7 +122,7 @@ def _tests(cfg: Located, base: Path, issues: Issues) -> list[tuple[dict[str, Any
                          "no scripts, no sheets)", cfg.file, cfg.line(where))
             continue
         if path.suffix == ".csv":
-            out += [(t, f, ln, f"{ref}:{ln}") for t, f, ln in _csv_tests(path, issues)]
+            out += [(t, f, ln, f"{ref}:{ln}") for t, f, ln in csv_tests(path, issues)]
             continue
         if path.suffix == ".jsonl":
             for ln, t in read_json_records(path):
@@ -353,45 +212,6 @@ def _assert_set(assertion: Mapping[str, Any], ctx: MapContext) -> dict[str, Any]
     return {"type": "multi", "graders": graders, "weights": weights, "pass_threshold": float(threshold)}
 
 
-def _chat_input(text: str) -> str | tuple[dict[str, Any], ...]:
-    """A rendered prompt that is a JSON list of {role, content} messages is a chat; else plain text."""
-    stripped = text.strip()
-    if stripped.startswith("["):
-        try:
-            value = json.loads(stripped)
-        except ValueError:
-            return text
-        if (isinstance(value, list) and value and all(isinstance(m, dict) and isinstance(m.get("role"), str)
-                                                      and isinstance(m.get("content"), str) for m in value)):
-            return tuple({"role": m["role"], "content": m["content"]} for m in value)
-    return text
-
-
-def _render_strings(value: Any, variables: Mapping[str, Any]) -> Any:
-    if isinstance(value, str):
-        return render(value, variables)
-    if isinstance(value, list):
-        return [_render_strings(v, variables) for v in value]
-    if isinstance(value, dict):
-        return {k: _render_strings(v, variables) for k, v in value.items()}
-    return value
-
-
-def render_prompt(raw: str, variables: Mapping[str, Any]) -> str | tuple[dict[str, Any], ...]:
-    """A prompt as promptfoo renders it: a JSON prompt has the vars filled inside its strings and is
-    re-written with two-space indents (a chat when it is a list of messages); any other prompt is text."""
-    try:
-        parsed = json.loads(raw)
-    except ValueError:
-        return _chat_input(render(raw, variables))
-    rendered = _render_strings(parsed, variables)
-    if (isinstance(rendered, list) and rendered and all(
-            isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)
-            for m in rendered)):
-        return tuple({"role": m["role"], "content": m["content"]} for m in rendered)
-    return json.dumps(rendered, indent=2, ensure_ascii=False)
-
-
 def import_promptfoo(config: str | Path, *, judge: str | None = None, name: str | None = None,
                      split: str = "dev") -> ImportResult:
     """The suite a promptfoo config describes; every assertion that cannot be mapped is an error issue."""
@@ -445,10 +265,10 @@ def import_promptfoo(config: str | Path, *, judge: str | None = None, name: str 
         suffix = str(opts.get("suffix") or default_options.get("suffix") or "")
         if opts.get("repeat") or default_options.get("repeat"):
             issues.warn("options.repeat is not imported; run with --samples N instead", file, line, label)
-        combos = [merged] if opts.get("disableVarExpansion") else _combinations(merged)
+        combos = [merged] if opts.get("disableVarExpansion") else combinations(merged)
         for combo in combos:
             try:
-                variables = _resolve_vars({k: _load_var(v, base) for k, v in combo.items()})
+                variables = resolve_vars({k: load_var(v, base) for k, v in combo.items()})
             except (Unmappable, TemplateUnsupported) as exc:
                 issues.error(f"vars: {exc}", file, line, label)
                 continue
@@ -497,4 +317,4 @@ def import_promptfoo(config: str | Path, *, judge: str | None = None, name: str 
     return ImportResult(suite, tuple(issues.items), source_files=(str(path),))
 
 
-__all__ = ["import_promptfoo", "js_str"]
+__all__ = ["ASSERTION_TYPES", "csv_assertion", "import_promptfoo", "js_str", "render_prompt"]
