@@ -1,6 +1,7 @@
 """The store's SQL dialect layer and schema versions, without a server."""
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -58,3 +59,34 @@ def test_sqlite_stores_get_a_schema_version_and_old_stores_are_migrated(tmp_path
     db.close()
     with pytest.raises(InputError, match="schema version 3, newer than this gradeloop knows"):
         Store(old)
+
+
+@pytest.mark.parametrize("name", ["mysql://u:s3cret@h/db", "sqlite:///tmp/x.db", "http://u:s3cret@h/db"])
+def test_a_url_of_another_scheme_is_refused_not_made_a_file(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    for given in (name, Path(name)):  # as typed, and as typer's Path option hands it over (// → /)
+        with pytest.raises(InputError) as info:
+            Store(given)
+        assert "s3cret" not in str(info.value) and "postgresql://" in str(info.value)
+    assert list(tmp_path.iterdir()) == []  # no SQLite file named after the URL (password in its path)
+    assert store_location("C:/stores/x.db") == Path("C:/stores/x.db")  # a drive letter is a path
+
+
+@pytest.mark.parametrize("password", ["Qz@Xk9:wQ/Rv#?% Jy", "Ab/Cd", "Ef@Gh"])
+def test_an_unencoded_password_is_masked_whole_and_explained(password):
+    url = f"postgresql://gl:{password}@127.0.0.1:1/evals"
+    assert redact_url(url) == "postgresql://***@127.0.0.1:1/evals"
+    with pytest.raises(InputError) as info:
+        Store(url)  # libpq splits such a URL elsewhere and would quote pieces of the password
+    text = str(info.value)
+    assert "percent-encode" in text and text.startswith("postgresql://***@127.0.0.1:1/evals")
+    for piece in {p for p in re.split(r"[@/:#?]", password) if len(p) > 1}:
+        assert piece not in text
+
+
+def test_passwords_in_the_query_are_masked_whole():
+    url = "postgresql://h:5432/db?user=gl&password=s3c#ret"
+    assert "s3c" not in redact_url(url) and "ret" not in redact_url(url)
+    # a regular userinfo with an @ later in the query: the password libpq reads is still masked
+    shown = redact_url("postgresql://gl:pw12@h/db?options=a@b")
+    assert "pw12" not in shown

@@ -25,15 +25,27 @@ from gradeloop.targets.redact import redact_spec
 _URL = re.compile(r"^(postgres|postgresql)://", re.IGNORECASE)
 # What pathlib leaves of a URL: `postgresql:/user@host/db` (typer's Path options collapse the //).
 _MANGLED = re.compile(r"^(postgres|postgresql):/(?!/)", re.IGNORECASE)
+# Any other URL (mysql://, sqlite:///x.db, http://…), whole or as pathlib left it; two letters at least,
+# so a Windows drive (C:/…) stays a path.
+_OTHER_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/")
 
 
 def store_location(value: str | Path) -> str | Path:
-    """A PostgreSQL URL as a string (undoing pathlib's `//` → `/`), anything else as a Path."""
+    """A PostgreSQL URL as a string (undoing pathlib's `//` → `/`), anything else as a Path.
+
+    A URL of another scheme is refused rather than taken for a file name: `mysql://u:pw@h/db` would
+    otherwise become a SQLite file of that name, its password in the path.
+    """
     text = str(value)
     if _URL.match(text):
         return text
     if _MANGLED.match(text):
         return _MANGLED.sub(lambda m: m[1] + "://", text, count=1)
+    other = _OTHER_URL.match(text)
+    if other:
+        url = re.sub(r"^([^:]+):/+", lambda m: m[1] + "://", text, count=1)
+        raise InputError(f"a results store is a SQLite file or a postgresql:// URL, not a {other[1]}:// URL",
+                         file=redact_url(url))
     return Path(value)
 
 
@@ -43,18 +55,38 @@ def is_url(value: str | Path) -> bool:
 
 
 def redact_url(url: str) -> str:
-    """The URL without its password (or any userinfo) and secret query values: safe to print."""
-    return scrub_secrets(redact_spec(url), url)
+    """The URL without its password (or any userinfo) and secret query values: safe to print.
+
+    The userinfo is taken to run to the URL's last `@`, so a password written with `@` or `/` unencoded
+    (which libpq would split elsewhere) is masked whole too.
+    """
+    scheme, sep, rest = url.partition("://")
+    shown = f"{scheme}://***@{rest.rpartition('@')[2]}" if sep and "@" in rest else url
+    return redact_spec(scrub_secrets(shown, url))
+
+
+def _userinfo(url: str) -> tuple[str, str]:
+    """(`user:password` as libpq reads it, up to the first `@` before any `/`; as written, up to the last `@`)."""
+    rest = url.split("://", 1)[-1]
+    authority = rest.split("/", 1)[0]
+    return authority.partition("@")[0] if "@" in authority else "", rest.rpartition("@")[0]
+
+
+def unencoded_userinfo(url: str) -> bool:
+    """Whether libpq would split the URL's user and password elsewhere than written (an `@` or `/` in them)."""
+    libpq, written = _userinfo(url)
+    return libpq != written
 
 
 def url_secrets(url: str) -> set[str]:
     """The password of `url` (its userinfo's and any `password=` query value), raw and percent-decoded."""
     from urllib.parse import unquote
 
-    rest = url.split("://", 1)[-1]
-    userinfo = rest.split("/", 1)[0].rpartition("@")[0]
-    found = {userinfo.partition(":")[2]} if ":" in userinfo else set()
-    found |= {m[1] for m in re.finditer(r"[?&]password=([^&#]*)", rest, re.IGNORECASE)}
+    libpq, written = (info.partition(":")[2] for info in _userinfo(url))
+    # libpq's reading of an unencoded password is a piece of the written one: masking the piece
+    # alone would only garble the text around it (a password "p" of "p@ss" → "***ostgresql").
+    found = {written} if written.startswith(libpq) else {libpq, written}
+    found |= {m[1] for m in re.finditer(r"[?&]password=([^&]*)", url.split("://", 1)[-1], re.IGNORECASE)}
     return {s for v in found for s in (v, unquote(v)) if s}
 
 
@@ -128,8 +160,7 @@ class PgConnection:
         try:
             self.conn = psycopg.connect(url, autocommit=True, cursor_factory=psycopg.RawCursor, connect_timeout=30)
         except psycopg.Error as exc:
-            raise InputError(f"cannot open the results store: {scrub_secrets(_one_line(exc), url)}",
-                             file=redact_url(url)) from None
+            raise open_error(exc, url) from None
         self._tx: list[Any] = []
         self._tx_lock = threading.RLock()
 
@@ -189,8 +220,7 @@ class PgConnection:
         try:
             conn = psycopg.connect(self.url, autocommit=True, connect_timeout=30)
         except psycopg.Error as exc:
-            raise InputError(f"cannot open the results store: {scrub_secrets(_one_line(exc), self.url)}",
-                             file=redact_url(self.url)) from None
+            raise open_error(exc, self.url) from None
         try:
             deadline = time.monotonic() + max(0.0, wait)
             while True:
@@ -210,6 +240,20 @@ class PgConnection:
             yield
         finally:
             conn.close()  # ends the session: the lock goes with it
+
+
+def open_error(exc: BaseException, url: str) -> InputError:
+    """Why `url` could not be opened, in one line without its password.
+
+    When the URL's user or password holds an unencoded `@` or `/`, libpq reads other parts than the
+    ones written and its message quotes pieces of the password: it is replaced by what to do instead.
+    """
+    if unencoded_userinfo(url):
+        why = ("its user or password holds '@' or '/' unencoded; percent-encode them "
+               "(Python: urllib.parse.quote(password, safe=''))")
+    else:
+        why = scrub_secrets(_one_line(exc), url)
+    return InputError(f"cannot open the results store: {why}", file=redact_url(url))
 
 
 def _nul_free(row: tuple) -> tuple:
