@@ -26,8 +26,8 @@ def register(app: typer.Typer) -> None:
 
         if not is_url(source) and not Path(source).is_file():
             raise InputError("no results store here (a SQLite file or a postgresql:// URL)", file=source)
-        if not is_url(dest) and Path(dest).resolve() == Path(source).resolve():
-            raise InputError("source and destination are the same store", file=dest)
+        if _same_store(source, dest):
+            raise InputError("source and destination are the same store", file=redact_url(dest) if is_url(dest) else dest)
         src = Store(source)
         try:
             if run:
@@ -44,3 +44,24 @@ def register(app: typer.Typer) -> None:
             src.close()
         name = redact_url(dest) if is_url(dest) else dest
         typer.echo(f"{report.summary()} into {name}")
+
+
+def _same_store(source: str, dest: str) -> bool:
+    """Whether two store names point at one store: the same file, or the same server's database."""
+    from urllib.parse import urlsplit
+
+    from gradeloop.run.sql import is_url, store_location
+
+    if is_url(source) != is_url(dest):
+        return False
+    if not is_url(dest):
+        return Path(dest).resolve() == Path(source).resolve()
+
+    def where(url: str) -> tuple:
+        try:
+            parts = urlsplit(str(store_location(url)))
+            return (parts.hostname or "", parts.port or 5432, parts.path.strip("/"))
+        except ValueError:  # a malformed URL: opening it says what is wrong
+            return (url,)
+
+    return where(source) == where(dest)
