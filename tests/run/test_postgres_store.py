@@ -269,3 +269,47 @@ def test_a_nul_character_in_an_output_does_not_break_a_postgres_run(db_url):
         assert [r.output for r in st.samples("r")] == ["a\ufffdb"]
     finally:
         st.close()
+
+
+def _write_whole_run(url: str, run_id: str, reverse: bool, n: int, ready, results) -> None:
+    """One transaction with every sample of a run, in ascending or descending order, started together."""
+    st = Store(url)
+    order = list(range(n))[::-1] if reverse else list(range(n))
+    rows = [(run_id, "s", f"c{k:04d}", 0, f"out {k}", None, None, 0.0, 1, 1.0, "[]", "{}", None, None, 0, None, None)
+            for k in order]
+    try:
+        ready.wait(timeout=60)  # both writers of the run begin at once
+        st.add_sample_rows(rows)
+        results.put((run_id, reverse, "ok"))
+    except Exception as exc:  # reported to the test, which names it
+        results.put((run_id, reverse, f"{type(exc).__name__}: {exc}"))
+    finally:
+        st.close()
+
+
+def test_writers_inserting_the_same_samples_in_opposite_orders_never_deadlock(db_url):
+    # Two processes write one run's 2,000 samples in one transaction each, one ascending, one
+    # descending, started together: unordered, they meet in the middle, each waiting on a key the
+    # other holds, and PostgreSQL aborts one (deadlock detected). Five runs, five tries.
+    ctx = get_context("fork")
+    setup = Store(db_url)
+    for r in range(5):
+        setup.create_run(f"both-{r}", f"k-both-{r}", "replay:x", "fp", {}, [])
+    setup.close()
+    results = ctx.Queue()
+    for r in range(5):
+        ready = ctx.Barrier(2)
+        procs = [ctx.Process(target=_write_whole_run, args=(db_url, f"both-{r}", bool(w), 2000, ready, results))
+                 for w in range(2)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(timeout=120)
+    outcomes = [results.get(timeout=10) for _ in range(10)]
+    assert [o for o in outcomes if o[2] != "ok"] == []
+    st = Store(db_url)
+    try:
+        counts = dict(st.db.execute("SELECT run_id, COUNT(*) FROM samples GROUP BY run_id").fetchall())
+    finally:
+        st.close()
+    assert counts == {f"both-{r}": 2000 for r in range(5)}

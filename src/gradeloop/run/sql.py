@@ -163,6 +163,9 @@ class PgConnection:
             raise open_error(exc, url) from None
         self._tx: list[Any] = []
         self._tx_lock = threading.RLock()
+        # What a write may retry: the server broke a deadlock or a serialisation conflict by aborting it.
+        self.transient_errors: tuple[type[Exception], ...] = (psycopg.errors.DeadlockDetected,
+                                                                psycopg.errors.SerializationFailure)
 
     # sqlite3.Connection's surface --------------------------------------------------------
     def execute(self, sql: str, params: Iterable[Any] = ()) -> Any:
@@ -176,6 +179,11 @@ class PgConnection:
     def executescript(self, script: str) -> None:
         for statement in _statements(script):
             self.conn.execute(statement)
+
+    @property
+    def in_transaction(self) -> bool:
+        """Inside a `with` block: a write that fails there aborts the caller's transaction, not only its own."""
+        return bool(self._tx)
 
     def __enter__(self) -> "PgConnection":
         self._tx_lock.acquire()

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from contextlib import AbstractContextManager
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from gradeloop.errors import InputError
 from gradeloop.run import migrations
@@ -90,6 +90,14 @@ _CACHE_PUT = {
     "postgresql": f"INSERT INTO cache ({_CACHE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (key) DO UPDATE SET "
                   + ", ".join(f"{c} = EXCLUDED.{c}" for c in _CACHE_COLUMNS.split(", ")[1:]),
 }
+
+_WRITE_ATTEMPTS = 5  # a PostgreSQL write that deadlocked or failed to serialise is tried again, this many times in all
+
+
+def _sample_key(row: tuple) -> tuple:
+    """A sample row's primary key (run_id, suite, case_id, sample_index): the order every writer inserts in."""
+    return (row[0], row[1], row[2], row[3])
+
 
 # json.dumps with default settings, minus its per-call argument checks (~0.5 µs on short values).
 _encode_json = json.JSONEncoder().encode
@@ -244,9 +252,27 @@ class Store:
         """Rows in `_SAMPLE_COLUMNS` order, JSON columns as text (the engine's hot path)."""
         # PostgreSQL: many machines may write one store; a sample already there is kept, never doubled.
         verb = "INSERT OR IGNORE" if self.dialect == "postgresql" else "INSERT"
-        with self.db:
-            self.db.executemany(f"{verb} INTO samples ({_SAMPLE_COLUMNS}) VALUES "
-                                f"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        self._write_many(f"{verb} INTO samples ({_SAMPLE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                         rows, key=_sample_key)
+
+    def _write_many(self, sql: str, rows: Iterable[tuple], key: Callable[[tuple], Any]) -> None:
+        """One transaction of rows. On PostgreSQL, where many writers may insert the same keys at once,
+        every writer inserts in the same order (`key`), so two never wait on each other crosswise;
+        a deadlock or serialization failure the server reports anyway is retried a few times."""
+        if self.dialect != "postgresql":
+            with self.db:
+                self.db.executemany(sql, rows)
+            return
+        ordered = sorted(rows, key=key)
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                with self.db:
+                    self.db.executemany(sql, ordered)
+                return
+            except self.db.transient_errors:  # type: ignore[attr-defined]
+                if attempt == _WRITE_ATTEMPTS - 1 or self.db.in_transaction:  # type: ignore[attr-defined]
+                    raise  # (within a caller's transaction only the caller can start over)
+                time.sleep(0.05 * 2 ** attempt)
 
     def samples(self, run_id: str) -> Iterator[SampleRow]:
         cur = self.db.execute(
@@ -274,11 +300,11 @@ class Store:
 
     def cache_put_many(self, rows: Iterable[tuple]) -> None:
         """rows: (key, fingerprint, output, logprobs, usage, signals[, tool_calls as a list of dicts])."""
-        with self.db:
-            self.db.executemany(_CACHE_PUT[self.dialect],
-                ((r[0], r[1], r[2], json.dumps(r[3]) if r[3] is not None else None,
-                  json.dumps(r[4]) if r[4] is not None else None, json.dumps(r[5] or {}), time.time(),
-                  json.dumps(r[6]) if len(r) > 6 and r[6] else None) for r in rows))
+        self._write_many(_CACHE_PUT[self.dialect],
+                         ((r[0], r[1], r[2], json.dumps(r[3]) if r[3] is not None else None,
+                           json.dumps(r[4]) if r[4] is not None else None, json.dumps(r[5] or {}), time.time(),
+                           json.dumps(r[6]) if len(r) > 6 and r[6] else None) for r in rows),
+                         key=lambda r: r[0])
 
     def cache_stats(self) -> dict[str, Any]:
         n, size = self.db.execute("SELECT COUNT(*), COALESCE(SUM(LENGTH(output)),0) FROM cache").fetchone()
