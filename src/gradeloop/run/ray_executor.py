@@ -22,6 +22,7 @@ names, a pickled copy of it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import dataclasses
 from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Sequence
 
@@ -248,7 +249,8 @@ class RayExecutor:
             raise InputError("--executor ray needs Ray: pip install 'gradeloop[ray]'", field="executor") from None
         self._ray = ray
         if not ray.is_initialized():
-            kwargs = {"log_to_driver": False, "include_dashboard": False, **self.init_kwargs}
+            kwargs = {"log_to_driver": False, "include_dashboard": False, "logging_level": logging.ERROR,
+                      **self.init_kwargs}
             try:
                 ray.init(address=self.address, **kwargs)
             except (ConnectionError, RuntimeError, ValueError) as exc:
