@@ -79,7 +79,7 @@ def test_an_unencoded_password_is_masked_whole_and_explained(password):
     with pytest.raises(InputError) as info:
         Store(url)  # libpq splits such a URL elsewhere and would quote pieces of the password
     text = str(info.value)
-    assert "percent-encode" in text and text.startswith("postgresql://***@127.0.0.1:1/evals")
+    assert "percent-encode" in text and "$PGPASSWORD" in text and text.startswith("postgresql://***@127.0.0.1:1/evals")
     for piece in {p for p in re.split(r"[@/:#?]", password) if len(p) > 1}:
         assert piece not in text
 

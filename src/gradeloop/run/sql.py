@@ -257,8 +257,8 @@ def open_error(exc: BaseException, url: str) -> InputError:
     ones written and its message quotes pieces of the password: it is replaced by what to do instead.
     """
     if unencoded_userinfo(url):
-        why = ("its user or password holds '@' or '/' unencoded; percent-encode them "
-               "(Python: urllib.parse.quote(password, safe=''))")
+        why = ("its user or password holds '@' or '/' unencoded: percent-encode them (Python: "
+               "urllib.parse.quote(password, safe='')), or leave the password out of the URL and set $PGPASSWORD")
     else:
         why = scrub_secrets(_one_line(exc), url)
     return InputError(f"cannot open the results store: {why}", file=redact_url(url))
