@@ -433,6 +433,23 @@ def test_a_key_set_only_where_gradeloop_runs_is_named_when_the_workers_lack_it(c
     assert "s3cret-value" not in str(err.value)
 
 
+def test_the_job_ray_records_never_holds_a_password_from_the_command_line(tmp_path):
+    import subprocess
+    import sys
+
+    script = ("from gradeloop.run.ray_executor import RayExecutor\n"
+              "ex = RayExecutor(init_kwargs={'num_cpus': 1})\n"
+              "ray = ex._connect()\n"
+              "print('ENTRY', [j.get('Entrypoint') for j in ray._private.state.jobs()])\n"
+              "ex._release_ray()\n")
+    (tmp_path / "driver.py").write_text(script)
+    env = dict(os.environ, RAY_ADDRESS="local")  # a Ray of its own, started by the executor
+    out = subprocess.run([sys.executable, "driver.py", "--store", "postgresql://gl:Sup3rSecret@db:5432/evals"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    entry = next(line for line in out.stdout.splitlines() if line.startswith("ENTRY"))
+    assert "postgresql://***@db:5432/evals" in entry and "Sup3rSecret" not in entry
+
+
 def test_an_unreachable_ray_address_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
     from gradeloop.cli import main
 
