@@ -106,3 +106,27 @@ def test_every_command_reads_the_projects_store(workdir, monkeypatch, capsys):
     capsys.readouterr()
     assert main(["show", "latest"]) == 0 and main(["runs"]) == 0  # read from the project's store, not the default
     assert "replay:r.jsonl" in capsys.readouterr().out
+
+
+def test_a_postgres_store_password_stays_out_of_gradeloop_project_and_an_unset_variable_is_named(
+        workdir, monkeypatch, capsys):
+    from gradeloop.cli import main
+    from gradeloop.project import describe
+
+    (workdir / "gradeloop.yaml").write_text(
+        "store: postgresql://gl:${GL_TEST_PGPW}@127.0.0.1:5432/evals\n"
+        "targets:\n  gw: {spec: 'openai:m@http://user:hunter2@127.0.0.1:9/v1'}\n")
+    monkeypatch.setenv("GL_TEST_PGPW", "s3cr3t-pw")
+    project = load_project()
+    assert project.store == "postgresql://gl:s3cr3t-pw@127.0.0.1:5432/evals"  # what the store opens
+    shown = describe(project)
+    assert "s3cr3t-pw" not in str(shown) and "hunter2" not in str(shown)
+    assert shown["store"] == "postgresql://***@127.0.0.1:5432/evals"
+    assert main(["project"]) == 0
+    out = capsys.readouterr()
+    assert "s3cr3t-pw" not in out.out + out.err and "hunter2" not in out.out + out.err
+    monkeypatch.delenv("GL_TEST_PGPW")
+    with pytest.raises(InputError, match=r"store: \$\{GL_TEST_PGPW\} is not set"):
+        load_project().store  # noqa: B018
+    assert main(["runs"]) == 2
+    assert "GL_TEST_PGPW} is not set" in capsys.readouterr().err

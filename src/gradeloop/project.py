@@ -131,6 +131,12 @@ class Project:
         from gradeloop.run.sql import is_url
 
         if is_url(self.config.store):  # keep the password out of the file: postgresql://u:${PGPASSWORD}@h/db
+            self.load_env()  # the env_file may hold it
+            unset = [m.group(1) or m.group(2) for m in _ENV_REF.finditer(self.config.store)
+                     if not os.environ.get(m.group(1) or m.group(2))]
+            if unset:  # else the literal ${VAR} goes to the server, which answers "authentication failed"
+                raise InputError(f"store: ${{{unset[0]}}} is not set in the environment (or the env_file)",
+                                 file=str(self.file), field="store")
             return os.path.expandvars(self.config.store)  # type: ignore[return-value]
         return self.path(self.config.store)
 
@@ -152,6 +158,9 @@ class Project:
             return []
         path = self.path(self.config.env_file)
         return load_env_file(path) if path.exists() else []  # like dotenv: no file, nothing to set
+
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")  # what os.path.expandvars expands
 
 
 def check_spec(value: str, project: Project | None = None) -> str:
@@ -234,9 +243,16 @@ def resolve_target(name_or_spec: str, project: Project | None = None) -> str:
 
 
 def describe(project: Project) -> dict[str, Any]:
-    """What the project defines, as plain data (for `gradeloop project`)."""
+    """What the project defines, as plain data (for `gradeloop project`); passwords in URLs masked."""
+    from gradeloop.targets.redact import redact_spec
+
+    store = None
+    if project.config.store:  # as written (a ${VAR} stays a name), masked if a password is written out
+        store = redact_spec(project.config.store) if "://" in project.config.store else str(project.store)
+    judge = project.judge_spec
     return {"file": str(project.file),
-            "targets": {name: entry.to_spec() for name, entry in project.config.targets.items()},
-            "default_target": project.config.default_target, "judge": project.judge_spec, "store": str(project.store) if project.store else None,
+            "targets": {name: redact_spec(entry.to_spec()) for name, entry in project.config.targets.items()},
+            "default_target": project.config.default_target, "judge": redact_spec(judge) if judge else None,
+            "store": store,
             "policies": {k: str(project.policy(k)) for k in project.config.policies},
             "env_file": project.config.env_file, "suites": [str(p) for p in project.suites]}

@@ -34,8 +34,19 @@ def render_run(run: dict[str, Any], console: Console, *, show_slices: bool = Tru
                 line += f": {tr['reason']}"
             console.print(line)
         elif s.get("verdict") == "inconclusive":
-            console.print(f"suite {s['name']}: {_VERDICT['inconclusive']}: no sample has a verdict "
-                          f"({s['metrics']['errors']['planned']} planned, every one errored or missing)")
+            console.print(f"suite {s['name']}: {_VERDICT['inconclusive']}: {_why_inconclusive(s)}", highlight=False)
+
+
+def _why_inconclusive(suite: dict[str, Any]) -> str:
+    """A suite without a threshold that is inconclusive: every sample failed to get a verdict, or too many."""
+    e = suite["metrics"].get("errors") or {}
+    planned = int(e.get("planned") or 0)
+    if not suite["metrics"]["pass_rate"].get("n_cases"):
+        return f"no sample has a verdict ({planned} planned, every one errored or missing)"
+    bad = int(e.get("target") or 0) + int(e.get("grader") or 0) + int(e.get("missing") or 0)
+    allowed = float((suite.get("thresholds") or {}).get("max_error_rate") or 0.0)
+    return (f"{bad} of {planned} samples errored or missing ({float(e.get('rate') or 0.0):.1%}, more than the "
+            f"{allowed:.1%} thresholds.max_error_rate allows)")
 
 
 # Below this width (CI logs are 80 columns) the tables drop what repeats, compact the intervals
