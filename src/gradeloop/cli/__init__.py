@@ -37,12 +37,27 @@ def _register_all() -> None:
     _REGISTERED.add(app)
 
 
+_RESUMABLE = ("eval", "gate", "tune", "demo")  # commands whose stored samples a rerun picks up
+
+
+def _interrupted(argv: list[str] | None) -> int:
+    """Ctrl-C: one line, and for a command that stores as it goes, that nothing stored is lost."""
+    args = sys.argv[1:] if argv is None else argv
+    command = next((a for a in args if not a.startswith("-")), "")
+    hint = ("; the samples stored so far are kept, and the same command resumes from them"
+            if command in _RESUMABLE else "")
+    print(f"interrupted{hint}", file=sys.stderr)
+    return 130
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     _register_all()
     try:
         # In non-standalone mode click returns a command's `typer.Exit` code instead of raising.
         rc = app(args=argv, standalone_mode=False)
+        if rc == 130:  # click turned a Ctrl-C into this code, silently
+            return _interrupted(argv)
         if isinstance(rc, int):
             return rc
     except InputError as exc:
@@ -51,8 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        print("aborted", file=sys.stderr)
-        return 130
+        return _interrupted(argv)
     except TyperException as exc:  # usage errors (unknown option, missing argument) in non-standalone mode
         show = getattr(exc, "show", None)
         if show is not None:

@@ -59,9 +59,10 @@ class CallPool(Generic[R, T]):
         results: list[T | None] = [None] * len(requests)
         pending = iter(range(len(requests)))
         take = threading.Lock()
+        stop = threading.Event()  # the run was cancelled (Ctrl-C): start no further call
 
         def drain() -> None:
-            while True:
+            while not stop.is_set():
                 with take:
                     i = next(pending, None)
                 if i is None:
@@ -72,7 +73,11 @@ class CallPool(Generic[R, T]):
         loop = asyncio.get_running_loop()
         pool = self._pool()
         workers = min(self.limit, len(requests))
-        await asyncio.gather(*(loop.run_in_executor(pool, drain) for _ in range(workers)))
+        try:
+            await asyncio.gather(*(loop.run_in_executor(pool, drain) for _ in range(workers)))
+        except BaseException:  # cancelled: the calls in flight end, the rest of the batch never starts
+            stop.set()
+            raise
         return results  # type: ignore[return-value]  # every slot is filled by a worker
 
     async def run_async(self, call: Callable[[R], Awaitable[T]], requests: Sequence[R]) -> list[T]:
