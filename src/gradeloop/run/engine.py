@@ -13,7 +13,7 @@ import math
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import AsyncIterator, Callable, Sequence
 
 from gradeloop.graders import build_graders, combine, safe_grade
 from gradeloop.graders.base import Grade, Grader, JudgeFactory
@@ -246,6 +246,27 @@ class Engine:
         if not (self.config.use_cache and getattr(self.target, "cacheable", False)):
             return []
         return _keys(self.target.fingerprint(), self._requests(chunk))
+
+    async def stream_chunk(self, run_id: str, chunk: list[_Work], outcome: RunOutcome) -> AsyncIterator[list[tuple]]:
+        """The chunk's rows in parts, each as soon as it is done (a Ray worker sends each on its way).
+
+        A target whose requests are answered one by one (`independent_requests`: an HTTP endpoint, a
+        Python function) gives a part per finished sample (those finished together come as one
+        part); one that generates a batch at once (a local model) gives the whole chunk. (In this
+        process the local executor runs whole chunks: per sample, a trivial function's run costs
+        twice the CPU, 89 against 49 µs a sample in bench/eval_throughput.py.)
+        """
+        if not (getattr(self.target, "independent_requests", False) and len(chunk) > 1):
+            yield await self._run_chunk(run_id, chunk, outcome)
+            return
+        pending = {asyncio.ensure_future(self._run_chunk(run_id, [w], outcome)) for w in chunk}
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                yield [row for task in done for row in task.result()]
+        finally:
+            for task in pending:  # cancelled, or the consumer stopped: nothing runs on unobserved
+                task.cancel()
 
     async def _run_chunk(self, run_id: str, chunk: list[_Work], outcome: RunOutcome) -> list[tuple]:
         cfg = self.config

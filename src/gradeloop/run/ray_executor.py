@@ -94,23 +94,11 @@ class ChunkWorker:
             s, c = self.cases[(suite, case_id)]
             chunk.append(_Work(s, c, self.engine.graders[(suite, case_id)], index))
         self.store.hits, self.store.puts = hits, []  # the actor runs one chunk at a time (max_concurrency=1)
-        one_by_one = getattr(self.engine.target, "independent_requests", False) and len(chunk) > 1
-        parts = [[w] for w in chunk] if one_by_one else [chunk]
-
-        async def part(works: list) -> tuple[list[tuple], RunOutcome]:
-            outcome = RunOutcome(run_id, False, 0, 0)
-            return await self.engine._run_chunk(run_id, works, outcome), outcome
-
-        pending = {asyncio.ensure_future(part(p)) for p in parts}
-        while pending:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            rows: list[tuple] = []
-            counts = dict.fromkeys(_COUNTERS, 0)
-            for task in done:
-                part_rows, outcome = task.result()
-                rows.extend(part_rows)
-                for k in _COUNTERS:
-                    counts[k] += getattr(outcome, k)
+        outcome = RunOutcome(run_id, False, 0, 0)
+        sent = dict.fromkeys(_COUNTERS, 0)
+        async for rows in self.engine.stream_chunk(run_id, chunk, outcome):
+            counts = {k: getattr(outcome, k) - sent[k] for k in _COUNTERS}
+            sent = {k: getattr(outcome, k) for k in _COUNTERS}
             puts, self.store.puts = self.store.puts, []
             yield rows, puts, counts
 
