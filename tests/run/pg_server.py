@@ -1,6 +1,7 @@
 """A throwaway PostgreSQL for the store tests, started with scripts/postgres.sh (one per test session)."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -45,3 +46,18 @@ def fresh_database(url: str, name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
     return url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """The session's server (import this fixture and `db_url` into a test module to use them)."""
+    url = start()
+    yield url
+    stop()
+
+
+@pytest.fixture
+def db_url(pg_url, request):
+    """A fresh database per test, named after the test's module and name."""
+    module = request.node.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")[:10]
+    return fresh_database(pg_url, f"{module}_" + re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:50])

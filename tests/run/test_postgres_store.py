@@ -17,21 +17,10 @@ from gradeloop.cli import main
 from gradeloop.errors import InputError
 from gradeloop.run import Store, build_run_json
 from gradeloop.run.lock import RunBusy
-from tests.run.pg_server import fresh_database, start, stop
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-@pytest.fixture(scope="session")
-def pg_url():
-    url = start()
-    yield url
-    stop()
-
-
-@pytest.fixture
-def db_url(pg_url, request):
-    return fresh_database(pg_url, "t_" + request.node.name.lower()[:50].replace("[", "_").replace("]", ""))
 
 
 def _suite(path: Path, n: int, name: str = "mix") -> Path:

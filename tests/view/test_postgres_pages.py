@@ -19,23 +19,12 @@ from gradeloop.cli import main
 from gradeloop.labels import latest_labels
 from gradeloop.run.store import SampleRow, Store
 from gradeloop.view import create_app
-from tests.run.pg_server import fresh_database, start, stop
 from tests.view.storebuild import XSS, add_run, grade, two_runs
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 HOSTILE_SUITE, HOSTILE_CASE = f"suite{XSS}", f"case{XSS}"
 
 
-@pytest.fixture(scope="session")
-def pg_url():
-    url = start()
-    yield url
-    stop()
-
-
-@pytest.fixture
-def db_url(pg_url, request):
-    return fresh_database(pg_url, "v_" + re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:50])
 
 
 def _odd_run(store: Store) -> None:
