@@ -40,3 +40,22 @@ def test_some_errors_say_how_many_of_how_many_and_the_allowance(tmp_path, monkey
 def test_the_allowance_shown_is_the_suites(tmp_path, monkeypatch):
     line = _last_line(tmp_path, monkeypatch, "thresholds: {max_error_rate: 0.05}")
     assert "6 of 60 samples" in line and "more than the 5.0% thresholds.max_error_rate allows" in line
+
+
+def test_an_unfinished_run_says_so_in_its_title(tmp_path, monkeypatch):
+    from gradeloop.run import Store
+
+    _last_line(tmp_path, monkeypatch)
+    st = Store(tmp_path / "x.db")
+    try:
+        with st.db:
+            st.db.execute("UPDATE runs SET status = 'running', finished = NULL")
+    finally:
+        st.close()
+    from gradeloop.run.results import load_run
+
+    run = load_run("latest", tmp_path / "x.db")
+    out = io.StringIO()
+    render_run(run, Console(file=out, width=200))
+    title = " ".join(out.getvalue().split("┏")[0].split())  # the title, however the console folded it
+    assert title.endswith("UNFINISHED (running; the same eval command resumes it)")

@@ -17,6 +17,8 @@ def fmt_estimate(e: dict[str, Any], pct: bool = True) -> str:
 def render_run(run: dict[str, Any], console: Console, *, show_slices: bool = True) -> None:
     """Print the suite table, then the slice table, then threshold verdicts."""
     title = f"run {run['run_id']} · {run['target']['spec']} · {run['samples_per_case']} sample(s)/case"
+    if run.get("status") not in (None, "done"):  # killed, or still running elsewhere: say so before any figure
+        title += f" · UNFINISHED ({run['status']}; the same eval command resumes it)"
     if console.width < _WIDE:
         _narrow_tables(run, console, title, show_slices)
     else:
