@@ -26,7 +26,6 @@ from gradeloop.graders import build_graders
 from gradeloop.graders.base import JudgeFactory
 from gradeloop.labels.validate import Rate, proportion
 from gradeloop.run.store import Store
-from gradeloop.suite import load_suite
 
 PADDING = ("This answer has been written with care and attention to detail. "
            "It considers the question from several angles before settling on a response. "
@@ -69,15 +68,9 @@ def pad(output: str, words: int) -> str:
 
 
 def _suites(store: Store, run_id: str) -> dict:
-    meta = store.run_meta(run_id)
-    if meta is None:
-        raise InputError(f"no run {run_id!r} in {store.path}", field="run")
-    out = {}
-    for s in meta["suites"]:
-        if not s.get("source"):
-            raise InputError(f"suite {s['name']!r} of run {run_id} has no source file to reload", field="suites")
-        out[s["name"]] = load_suite(s["source"])
-    return out
+    from gradeloop.run.regrade import recorded_suites
+
+    return recorded_suites(store, run_id)
 
 
 def probe_judge(store: Store, run_id: str, grader: str, *, judge_factory: JudgeFactory | None = None,

@@ -68,6 +68,19 @@ class Regrader:
         return out
 
 
+def recorded_suites(store: Store, run_id: str) -> dict[str, Suite]:
+    """The suites a stored run recorded, reloaded from their files (name → Suite), for re-grading and probes."""
+    meta = store.run_meta(run_id)
+    if meta is None:
+        raise InputError(f"no run {run_id!r} in {store.path}", field="run")
+    out = {}
+    for s in meta["suites"]:
+        if not s.get("source"):
+            raise InputError(f"suite {s['name']!r} of run {run_id} has no source file to reload", field="suites")
+        out[s["name"]] = load_suite(s["source"])
+    return out
+
+
 def regrade(store: Store, run_id: str, *, judge_factory: JudgeFactory | None = None, executor: Any = None,
             chunk_size: int = CHUNK) -> str:
     """Write a new run with the same outputs and fresh grades; returns its id.
@@ -76,20 +89,15 @@ def regrade(store: Store, run_id: str, *, judge_factory: JudgeFactory | None = N
     grades chunks of `chunk_size` samples on its workers. The rows are the same either way.
     """
     meta = store.run_meta(run_id)
-    if meta is None:
-        raise InputError(f"no run {run_id!r} in {store.path}", field="run")
-    suites = {}
-    for s in meta["suites"]:
-        if not s.get("source"):
-            raise InputError(f"suite {s['name']!r} of run {run_id} has no source file to reload", field="suites")
-        suite = load_suite(s["source"])
-        stored = {c["id"]: c for c in store.cases(run_id) if c["suite"] == s["name"]}
+    suites = recorded_suites(store, run_id)
+    stored_cases = store.cases(run_id)
+    for name, suite in suites.items():
+        stored = {c["id"]: c for c in stored_cases if c["suite"] == name}
         changed = [c.id for c in suite.cases if c.id in stored and
                    stored[c.id]["input"] != (c.input if isinstance(c.input, str) else [dict(m) for m in c.input])]
         if changed:
             raise InputError(f"inputs changed since the run (e.g. case {changed[0]!r}); run eval again",
-                             file=s["source"], field="cases")
-        suites[s["name"]] = suite
+                             file=suite.source, field="cases")
     grader = Regrader(suites, judge_factory)
     grader.build_all()  # before the new run exists: a grader that cannot be built leaves no half run
     old_rows = list(store.samples(run_id))
