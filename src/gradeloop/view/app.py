@@ -2,7 +2,8 @@
 
 The store is a SQLite file or a PostgreSQL URL; the pages are the same on both (the SQL's JSON
 parts are per dialect in `view.dialects`; connections per thread in `view.stores`), and other
-processes may be writing into it while it is viewed (see `Viewer` for what is cached).
+processes may be writing into it while it is viewed (see `view.viewer.Viewer` for what is cached).
+The compare page's content is assembled in `view.compare`.
 
 Safety: templates autoescape every value (outputs, inputs, case ids, suite names are text, never
 markup); responses carry a Content-Security-Policy with no script source; requests must name a
@@ -21,7 +22,7 @@ import time
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Sequence
+from typing import Any, AsyncIterator, Sequence
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from fastapi import FastAPI, Request
@@ -29,17 +30,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from gradeloop.errors import InputError
-from gradeloop.run.store import DEFAULT_STORE, Store
-from gradeloop.view import figures, queries
-from gradeloop.view.stores import StorePool, StoreUnavailable, store_errors
-from gradeloop.view.svg import forest, interval_bars, reliability_diagram, risk_coverage_curve
+from gradeloop.view import queries
+from gradeloop.view.compare import compare_context
+from gradeloop.view.stores import StoreUnavailable, store_errors
+from gradeloop.view.svg import interval_bars, reliability_diagram, risk_coverage_curve
+from gradeloop.view.viewer import RECHECK_S, Viewer
+
+__all__ = ["LOOPBACK_HOSTS", "RECHECK_S", "Viewer", "create_app"]  # Viewer and RECHECK_S live in view.viewer
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 TUNE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 MAX_FORM_BYTES = 64_000
-RECHECK_S = 5.0  # how stale a finished run's cached figures may get in a store that others write into
 
 
 def _fmt(e: dict | None) -> str:
@@ -69,118 +72,6 @@ def _env() -> Environment:
                       autoescape=select_autoescape(["html"], default=True), trim_blocks=True, lstrip_blocks=True)
     env.filters.update(fmt=_fmt, pct=_pct, when=_when, pretty=_pretty, pathq=lambda v: quote(str(v), safe=""))
     return env
-
-
-class Viewer:
-    """State shared by the routes: the store (a connection per worker thread, `view.stores`), figure caches.
-
-    Figures of a finished run are cached under its finish time and sample count: a store shared by
-    many writers (other machines, a `store migrate` copying into it) can still add samples to a run
-    marked done (the migrate copies the runs row first), so the count, one indexed COUNT, is read
-    again once `recheck_s` has passed since the last, and new samples make new figures. A running
-    run is rebuilt on every view.
-    """
-
-    def __init__(self, location: str | Path, tunes_dir: Path | None, *, recheck_s: float = RECHECK_S) -> None:
-        self.stores = StorePool(location)
-        if tunes_dir is None:
-            # tuning states are local files: beside a SQLite store, else in this folder's .gradeloop/tunes
-            tunes_dir = (DEFAULT_STORE.parent if self.stores.is_url else Path(self.stores.location).parent) / "tunes"
-        self.tunes_dir = Path(tunes_dir)
-        self.recheck_s = recheck_s
-        self.clock = time.monotonic  # tests move it instead of waiting
-        self.rechecks = 0  # sample counts read to validate cached figures: what tests count
-        self._cache: dict[tuple, Any] = {}
-        self._seen: dict[str, tuple[Any, int, float]] = {}  # run id -> (finished, sample count, when counted)
-        self._lock = threading.Lock()
-
-    def store(self) -> Store:
-        return self.stores.get()
-
-    def close(self) -> None:
-        self.stores.close()
-
-    def _version(self, meta: dict) -> tuple[Any, int]:
-        """(finish time, sample count) of a finished run; the count is read again at most every `recheck_s`."""
-        run_id, finished, now = meta["run_id"], meta["finished"], self.clock()
-        with self._lock:
-            seen = self._seen.get(run_id)
-        if seen is not None and seen[0] == finished and now - seen[2] < self.recheck_s:
-            return finished, seen[1]
-        n = int(self.store().db.execute("SELECT COUNT(*) FROM samples WHERE run_id = ?", (run_id,)).fetchone()[0])
-        with self._lock:
-            self.rechecks += 1
-            if len(self._seen) > 1024:
-                self._seen.clear()
-            self._seen[run_id] = (finished, n, now)
-        return finished, n
-
-    def cached(self, key: tuple, metas: dict | Sequence[dict], build: Callable[[], Any]) -> Any:
-        """`build()` memoised for finished runs (see the class docstring); rebuilt while any run is open."""
-        runs = [metas] if isinstance(metas, dict) else list(metas)
-        if any(m["status"] != "done" for m in runs):
-            return build()
-        full = (*key, *(self._version(m) for m in runs))
-        with self._lock:
-            if full in self._cache:
-                return self._cache[full]
-        value = build()
-        with self._lock:
-            if len(self._cache) > 256:
-                self._cache.clear()
-            self._cache[full] = value
-        return value
-
-    def meta(self, run_id: str) -> dict:
-        meta = self.store().run_meta(run_id)
-        if meta is None:
-            raise LookupError(f"no run {run_id!r} in this store")
-        return meta
-
-    def summary(self, run_id: str) -> dict:
-        meta = self.meta(run_id)
-        return self.cached(("summary", run_id), meta, lambda: figures.run_figures(self.store(), run_id))
-
-    def overview(self, run_id: str) -> dict:
-        """The runs list's figures: overall and per suite, no tag slices."""
-        meta = self.meta(run_id)
-        return self.cached(("overview", run_id), meta,
-                           lambda: figures.run_figures(self.store(), run_id, with_slices=False))
-
-    def warm(self, limit: int = 5) -> None:
-        """Compute the newest finished runs' figures ahead of the first page view (a background thread)."""
-        try:
-            for m in self.store().list_runs(limit):
-                if m["status"] == "done":
-                    self.overview(m["run_id"])
-                    self.summary(m["run_id"])
-                    self.graders(m["run_id"])
-        except Exception:  # noqa: BLE001 - warming is an optimisation; a page computes what it lacks
-            return
-
-    def robustness(self, run_id: str) -> dict | None:
-        """The run JSON's robustness block, only for runs that hold mutation variants (`~OP~N` ids)."""
-        meta = self.meta(run_id)
-
-        def build() -> dict | None:
-            has = self.store().db.execute("SELECT 1 FROM cases WHERE run_id=? AND (parent IS NOT NULL OR "
-                                          "case_id LIKE '%~%~%') LIMIT 1", (run_id,)).fetchone()
-            if not has:
-                return None
-            from gradeloop.run.results import build_run_summary
-
-            return build_run_summary(self.store(), run_id).get("robustness")
-        return self.cached(("robustness", run_id), meta, build)
-
-    def graders(self, run_id: str) -> dict:
-        meta = self.meta(run_id)
-        return self.cached(("graders", run_id), meta, lambda: figures.grader_rates(self.store(), run_id))
-
-    def lean(self, run_id: str) -> dict:
-        """What compare_runs reads of a run (no outputs): see figures.lean_run."""
-        meta = self.meta(run_id)
-        return self.cached(("lean", run_id), meta, lambda: figures.lean_run(
-            self.store(), run_id, fig=self.summary(run_id), graders=self.graders(run_id)))
 
 
 def _host_only(value: str) -> str:
@@ -372,7 +263,7 @@ def create_app(store: str | Path, *, tunes_dir: str | Path | None = None,
         if base and cand:
             both = (viewer.meta(base), viewer.meta(cand))
             n = max(1, min(flips, 1000))
-            ctx.update(viewer.cached(("compare", base, cand, n), both, lambda: _compare(viewer, base, cand, n)))
+            ctx.update(viewer.cached(("compare", base, cand, n), both, lambda: compare_context(viewer, base, cand, n)))
         return page("compare.html", **ctx)
 
     @app.get("/tunes", response_class=HTMLResponse)
@@ -420,61 +311,3 @@ def _tune_state(root: Path, tune_id: str) -> dict | None:
         return None
     state.setdefault("tune_id", tune_id)
     return state
-
-
-def _outcome(case: dict | None) -> str:
-    """A case's verdict for flips: pass when more than half its valid samples pass (a tie is not a
-    pass: fail closed); error when none is valid."""
-    if case is None:
-        return "missing"
-    rate = case.get("pass_rate")
-    return "error" if rate is None else ("pass" if rate > 0.5 else "fail")
-
-
-def _shown(s: dict | None) -> str:
-    if not s:
-        return ""
-    from gradeloop.tools.calls import shown_output
-
-    out = shown_output(s.get("output"), s.get("tool_calls"))
-    return out if out is not None else f"[error] {s.get('error') or ''}"
-
-
-def _compare(viewer: Viewer, base_id: str, cand_id: str, max_flips: int) -> dict[str, Any]:
-    from gradeloop.gate import compare_runs
-    from gradeloop.gate.partial import PartialRunError
-
-    base, cand = viewer.lean(base_id), viewer.lean(cand_id)
-    partial = None
-    try:
-        cmp = compare_runs(base, cand)
-    except PartialRunError as exc:
-        partial = str(exc)
-        cmp = compare_runs(base, cand, allow_partial=True)
-    b = {(c["suite"], c["id"]): c for c in base["cases"]}
-    c_ = {(c["suite"], c["id"]): c for c in cand["cases"]}
-    worse, better = [], []
-    for key in [k for k in b if k in c_]:
-        bo, co = _outcome(b[key]), _outcome(c_[key])
-        if bo == "pass" and co != "pass":
-            worse.append((key, bo, co))
-        elif bo != "pass" and co == "pass":
-            better.append((key, bo, co))
-
-    shown = [k for k, _, _ in worse[:max_flips] + better[:max_flips]]
-    b_out = figures.first_outputs(viewer.store(), base_id, shown)
-    c_out = figures.first_outputs(viewer.store(), cand_id, shown)
-
-    def rows(items: list) -> list[dict]:
-        return [{"suite": k[0], "case": k[1], "base": bo, "cand": co, "base_output": _shown(b_out.get(k)),
-                 "cand_output": _shown(c_out.get(k)),
-                 "base_link": f"/runs/{quote(base_id, safe='')}/sample?" + urlencode({"suite": k[0], "case": k[1], "i": 0}),
-                 "cand_link": f"/runs/{quote(cand_id, safe='')}/sample?" + urlencode({"suite": k[0], "case": k[1], "i": 0})}
-                for k, bo, co in items[:max_flips]]
-
-    scopes = [("all", cmp["overall"])] + list(cmp["slices"].items())
-    return {"cmp": cmp, "partial": partial, "worse": rows(worse), "better": rows(better), "n_worse": len(worse),
-            "n_better": len(better),
-            "plot": forest([(n, e.get("diff"), e["verdict"]) for n, e in scopes], "paired difference by slice"),
-            "grader_plot": forest([(n, e.get("diff"), e["verdict"]) for n, e in cmp["graders"].items()],
-                                  "paired difference by grader")}
