@@ -2,8 +2,8 @@
 
 The engine keeps everything that makes a run a run (the plan of samples, the store, resume, the
 cache entries' reads and writes, progress); an executor only turns a chunk of work into the
-chunk's store rows, handed to `deliver` (which stores them) as they finish. So every executor gives the same rows for the same chunk: same per-sample
-seeds, same graders, same cache keys.
+chunk's store rows, handed to `deliver` (which stores them) as they finish. So every executor
+gives the same rows for the same chunk: same per-sample seeds, same graders, same cache keys.
 """
 from __future__ import annotations
 
