@@ -28,6 +28,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 
 from gradeloop.errors import InputError
+from gradeloop.run.ray_pool import ActorPool
 
 if TYPE_CHECKING:
     from gradeloop.run.engine import Engine, RunOutcome, _Work
@@ -116,92 +117,6 @@ class MapWorker:
         return self.fn(chunk)
 
 
-class _ActorPool:
-    """Actors of one class with `calls` slots each (calls queued per actor); a dead actor is replaced.
-
-    An actor's slots are handed out only once it is up (placed on a node and its `__init__` done), so
-    work never queues behind an actor the cluster cannot place (a machine lost and no capacity left,
-    more workers asked for than the cluster holds): it goes to the actors that are up. With none up,
-    `acquire` waits `placement_timeout` seconds for one, then fails; it fails at once when every actor
-    failed to start (a target that cannot load on the workers), with that error.
-    """
-
-    def __init__(self, ray: Any, actor_cls: Any, payload: tuple, n: int, calls: int,
-                 placement_timeout: float) -> None:
-        self.ray, self.actor_cls, self.payload, self.calls = ray, actor_cls, payload, calls
-        self.placement_timeout = placement_timeout
-        self.slots: asyncio.Queue = asyncio.Queue()
-        self.actors: list[Any] = []
-        self.dead: set[Any] = set()
-        self.up: set[Any] = set()
-        self.starting: dict[Any, asyncio.Task] = {}
-        self.start_errors: list[str] = []
-        self.replaced = 0
-        for _ in range(n):
-            self._spawn()
-
-    def _spawn(self) -> None:
-        actor = self.actor_cls.remote(*self.payload)
-        self.actors.append(actor)
-        self.starting[actor] = asyncio.ensure_future(self._when_up(actor))
-
-    async def _when_up(self, actor: Any) -> None:
-        try:
-            await actor.__ray_ready__.remote()
-        except (self.ray.exceptions.RayActorError, self.ray.exceptions.ActorUnavailableError) as exc:
-            self.starting.pop(actor, None)
-            self.dead.add(actor)
-            self.start_errors.append(_first_line(exc))
-            self.slots.put_nowait(None)  # wakes `acquire` to see whether anything is left to wait for
-            return
-        self.starting.pop(actor, None)
-        if actor in self.dead:
-            return
-        self.up.add(actor)
-        for _ in range(self.calls):
-            self.slots.put_nowait(actor)
-
-    async def acquire(self) -> Any:
-        while True:
-            if not self.up and not self.starting:
-                raise InputError("no Ray worker could start: " + (self.start_errors[-1] if self.start_errors
-                                                                  else "every worker died"), field="executor")
-            try:
-                actor = await asyncio.wait_for(self.slots.get(), None if self.up else self.placement_timeout)
-            except asyncio.TimeoutError:
-                raise RuntimeError(f"no Ray worker was up after {self.placement_timeout:.0f} s: the cluster cannot "
-                                   "place one (resources asked per worker: see --ray-workers and the "
-                                   "cluster's CPUs/GPUs)") from None
-            if actor is not None and actor not in self.dead:  # a dead actor's slots are dropped
-                return actor
-
-    def release(self, actor: Any) -> None:
-        self.slots.put_nowait(actor)
-
-    def lost(self, actor: Any) -> None:
-        if actor not in self.dead:
-            self.dead.add(actor)
-            self.up.discard(actor)
-            self.replaced += 1
-            self._spawn()
-
-    def alive(self) -> list[Any]:
-        return [a for a in self.actors if a in self.up and a not in self.dead]
-
-    def kill_all(self) -> None:
-        for task in self.starting.values():
-            task.cancel()
-        for a in self.actors:
-            self.ray.kill(a, no_restart=True)
-
-
-def _first_line(exc: BaseException) -> str:
-    """What a Ray error says, without its remote traceback: the cause's last line."""
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    cause = next((ln for ln in reversed(lines) if not ln.startswith(("File ", "^", "~"))), "")
-    return cause[:500] or type(exc).__name__
-
-
 class RayExecutor:
     """Chunks on `workers` Ray actors (default: one per CPU of the cluster) at `address` (default: local)."""
 
@@ -227,7 +142,7 @@ class RayExecutor:
         self.failures: list[str] = []  # what each failed call raised (the kind of Ray error), in order
         self.worker_peak_rss_mb: list[float] = []  # of the live actors, read when the run ends
         self._ray: Any = None
-        self._pool: _ActorPool | None = None
+        self._pool: ActorPool | None = None
         self._own_ray = False
 
     def _connect(self) -> Any:
@@ -264,10 +179,10 @@ class RayExecutor:
             gpus = 1.0  # a local model: one per GPU of the cluster
         actor_cls = ray.remote(ChunkWorker).options(
             num_cpus=self.cpus_per_worker, num_gpus=gpus, max_concurrency=1, max_restarts=0)
-        self._pool = _ActorPool(ray, actor_cls, payload, self._worker_count(gpus), self.calls_per_worker,
+        self._pool = ActorPool(ray, actor_cls, payload, self._worker_count(gpus), self.calls_per_worker,
                                 self.placement_timeout)
 
-    async def _on_a_live_actor(self, pool: _ActorPool, attempt: Callable[[Any, bool], Awaitable[Any]]) -> Any:
+    async def _on_a_live_actor(self, pool: ActorPool, attempt: Callable[[Any, bool], Awaitable[Any]]) -> Any:
         """`attempt(actor, is_retry)` on a free actor; when that actor dies, again on another (max_retries times)."""
         ray = self._ray
         failures = 0
@@ -321,7 +236,7 @@ class RayExecutor:
         ray = self._connect()
         actor_cls = ray.remote(MapWorker).options(num_cpus=self.cpus_per_worker, num_gpus=self.gpus_per_worker,
                                                   max_concurrency=1, max_restarts=0)
-        pool = _ActorPool(ray, actor_cls, (fn,), min(len(chunks), self._worker_count(self.gpus_per_worker)),
+        pool = ActorPool(ray, actor_cls, (fn,), min(len(chunks), self._worker_count(self.gpus_per_worker)),
                           self.calls_per_worker, self.placement_timeout)
         try:
             return list(await asyncio.gather(*(
