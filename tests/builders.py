@@ -26,3 +26,17 @@ def run_replay(tmp: Path, suite_path: Path, outputs: dict[str, str], tag: str) -
     store = Store(tmp / "store.db")
     outcome = Engine([load_suite(suite_path)], load_target(f"replay:{replay}"), store, RunConfig()).run()
     return build_run_json(store, outcome.run_id)
+
+
+def comparable(doc: dict, *, keep_cached: bool = True) -> dict:
+    """A run document without what differs between two runs of the same command: ids, clocks,
+    latencies (and, with keep_cached=False, whether each sample came from the cache)."""
+    doc = json.loads(json.dumps(doc))
+    for key in ("run_id", "created", "finished", "wall_time_s", "duration_s", "store"):
+        doc.pop(key, None)
+    for case in doc.get("cases", []):
+        for s in case.get("samples", []):
+            s.pop("latency_s", None)
+            if not keep_cached:
+                s.pop("cached", None)
+    return doc

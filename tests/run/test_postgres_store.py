@@ -17,6 +17,7 @@ from gradeloop.cli import main
 from gradeloop.errors import InputError
 from gradeloop.run import Store, build_run_json
 from gradeloop.run.lock import RunBusy
+from tests.builders import comparable as _comparable
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -41,17 +42,6 @@ def _replay(path: Path, n: int) -> Path:
         rows.append({"case_id": cid, "output": "yes" if i % 3 else "no", "logprobs": [-0.1, -0.2 * (i % 4)]})
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
-
-
-def _comparable(doc: dict) -> dict:
-    """A run document without what differs between two runs of the same command: ids, clocks, latencies."""
-    doc = json.loads(json.dumps(doc))
-    for key in ("run_id", "created", "finished", "wall_time_s", "duration_s", "store"):
-        doc.pop(key, None)
-    for case in doc.get("cases", []):
-        for s in case.get("samples", []):
-            s.pop("latency_s", None)
-    return doc
 
 
 def test_eval_into_postgres_gives_the_same_run_json_as_sqlite(tmp_path, db_url, monkeypatch):

@@ -13,6 +13,7 @@ ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 from gradeloop.api import make_judge_factory, run_document  # noqa: E402
 from gradeloop.run import Store  # noqa: E402
 from gradeloop.run.ray_executor import RayExecutor  # noqa: E402
+from tests.builders import comparable as _comparable  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -183,16 +184,6 @@ def _suite(path: Path, n: int) -> Path:
                   "    graders: [{type: contains, value: 'ok'}]"]
     path.write_text("\n".join(lines) + "\n")
     return path
-
-
-def _comparable(doc: dict) -> dict:
-    doc = json.loads(json.dumps(doc))
-    for key in ("run_id", "created", "finished", "wall_time_s", "duration_s"):
-        doc.pop(key, None)
-    for case in doc["cases"]:
-        for s in case["samples"]:
-            s.pop("latency_s", None)
-    return doc
 
 
 def test_ray_and_local_give_the_same_run_and_share_the_cache(cluster, tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 from gradeloop.run import Store  # noqa: E402
 from gradeloop.tune import AdapterRegistry, load_tune_config  # noqa: E402
 from gradeloop.tune.loop import TuneLoop  # noqa: E402
+from tests.builders import comparable  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -24,17 +25,6 @@ def local_ray():
         yield
     finally:
         ray.shutdown()
-
-
-def _comparable(doc: dict) -> dict:
-    doc = json.loads(json.dumps(doc))
-    for key in ("run_id", "created", "finished", "wall_time_s", "duration_s"):
-        doc.pop(key, None)
-    for case in doc["cases"]:
-        for s in case["samples"]:
-            s.pop("latency_s", None)
-            s.pop("cached", None)
-    return doc
 
 
 def test_tune_evaluations_on_ray_workers_give_the_local_run(tmp_path, tune_config, local_ray):
@@ -56,7 +46,7 @@ def test_tune_evaluations_on_ray_workers_give_the_local_run(tmp_path, tune_confi
     assert len(outputs) == 2 * len(far["cases"]) and len(set(outputs)) > 1  # sampled at temperature 1
     # Outputs, grades and verdicts are identical; log-probabilities agree to float rounding (a worker
     # runs torch with its own thread count, which changes the order of the sums).
-    assert _comparable(_without_logprobs(far)) == _comparable(_without_logprobs(local))
+    assert comparable(_without_logprobs(far), keep_cached=False) == comparable(_without_logprobs(local), keep_cached=False)
     assert len(_logprob_values(far)) == len(_logprob_values(local)) > 0
     for a, b in zip(_logprob_values(far), _logprob_values(local)):
         assert a == pytest.approx(b, rel=1e-5, abs=1e-5)
