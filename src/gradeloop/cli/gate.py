@@ -9,15 +9,10 @@ from rich.console import Console
 from rich.table import Table
 
 from gradeloop.cli.common import STORE_OPT, open_store, write_json
-from gradeloop.report.terminal import fmt_estimate
+from gradeloop.report.terminal import fmt_estimate, interval_level
 
 _STYLE = {"fail": "red", "inconclusive": "yellow", "pass": "green"}
 _MARK = {"pass": "[green]ok[/green]", "fail": "[red]FAIL[/red]", "inconclusive": "[yellow]INCONCLUSIVE[/yellow]"}
-
-
-def _level(cmp: dict) -> str:
-    d = (cmp["overall"].get("diff") or {}).get("level")
-    return f"{d:.0%} simultaneous" if d else "simultaneous"
 
 
 def _compact_diff(e: dict | None) -> str:
@@ -33,7 +28,7 @@ def _narrow_compare(cmp: dict, console: Console) -> None:
 
     table = Table(title=f"{cmp['baseline']['run_id']} → {cmp['candidate']['run_id']} "
                         f"({cmp['shared_cases']} shared cases)", title_justify="left", box=box.SIMPLE_HEAD,
-                  caption=f"difference = candidate − baseline, [{_level(cmp)}]", caption_justify="left")
+                  caption=f"difference = candidate − baseline, [{interval_level(cmp)}]", caption_justify="left")
     table.add_column("slice", overflow="fold", min_width=10)
     table.add_column("n", justify="right", no_wrap=True)
     table.add_column("base → cand", justify="right", no_wrap=True)
@@ -59,7 +54,7 @@ def render_compare(cmp: dict, console: Console) -> None:
 def _wide_compare(cmp: dict, console: Console) -> None:
     table = Table(title=f"{cmp['baseline']['run_id']} → {cmp['candidate']['run_id']} "
                         f"({cmp['shared_cases']} shared cases)", title_justify="left")
-    for col in ("slice", "cases", "baseline", "candidate", f"difference [{_level(cmp)}]", "adj. p", "MDE",
+    for col in ("slice", "cases", "baseline", "candidate", f"difference [{interval_level(cmp)}]", "adj. p", "MDE",
                 "err.", "verdict"):
         table.add_column(col, justify="left" if col in ("slice", "verdict") else "right",
                          overflow="fold" if col == "slice" else "ellipsis")

@@ -9,6 +9,7 @@ import html
 from typing import Any, Callable
 
 from gradeloop.report import plots
+from gradeloop.report.terminal import interval_level
 from gradeloop.targets.redact import redact_spec
 from gradeloop.tools.calls import shown_output
 
@@ -148,7 +149,7 @@ def compare_sections(cmp: dict[str, Any]) -> list[str]:
                   for n in names]
         out.append("<h2>Differences by slice</h2>" + plots.forest(
             names, [tested[n]["diff"]["mean"] for n in names], [tested[n]["diff"]["ci_low"] for n in names],
-            [tested[n]["diff"]["ci_high"] for n in names], colors, f"candidate − baseline ({_level(cmp)} interval)",
+            [tested[n]["diff"]["ci_high"] for n in names], colors, f"candidate − baseline ({interval_level(cmp)} interval)",
             margin=cmp["policy"]["margin"]))
     rows = []
     for n, e in entries.items():
@@ -165,12 +166,6 @@ def compare_sections(cmp: dict[str, Any]) -> list[str]:
             out.append(f"<p class=\"muted\">{len(cmp[key])} case(s) {label}: {esc(', '.join(cmp[key][:50]))}</p>")
     out += _changed_cases(cmp.get("cases_changed"))
     return out
-
-
-def _level(cmp: dict[str, Any]) -> str:
-    """The confidence of the intervals shown: the simultaneous level that decides (the terminal says the same)."""
-    level = (cmp["overall"].get("diff") or {}).get("level")
-    return f"{level:.0%} simultaneous" if isinstance(level, (int, float)) else "simultaneous"
 
 
 def _changed_cases(changed: dict[str, Any] | None) -> list[str]:

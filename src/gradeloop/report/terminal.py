@@ -14,6 +14,12 @@ def fmt_estimate(e: dict[str, Any], pct: bool = True) -> str:
     return f"{e['mean']:.2f} [{e['ci_low']:.2f}, {e['ci_high']:.2f}]"
 
 
+def interval_level(cmp: dict[str, Any]) -> str:
+    """The confidence of a comparison's intervals: the simultaneous level that decides (every report says it)."""
+    level = (cmp["overall"].get("diff") or {}).get("level")
+    return f"{level:.0%} simultaneous" if isinstance(level, (int, float)) and level else "simultaneous"
+
+
 def render_run(run: dict[str, Any], console: Console, *, show_slices: bool = True) -> None:
     """Print the suite table, then the slice table, then threshold verdicts."""
     title = f"run {run['run_id']} · {run['target']['spec']} · {run['samples_per_case']} sample(s)/case"
