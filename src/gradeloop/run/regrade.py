@@ -68,9 +68,9 @@ class Regrader:
         return out
 
 
-def recorded_suites(store: Store, run_id: str) -> dict[str, Suite]:
+def recorded_suites(store: Store, run_id: str, meta: dict | None = None) -> dict[str, Suite]:
     """The suites a stored run recorded, reloaded from their files (name → Suite), for re-grading and probes."""
-    meta = store.run_meta(run_id)
+    meta = meta if meta is not None else store.run_meta(run_id)
     if meta is None:
         raise InputError(f"no run {run_id!r} in {store.path}", field="run")
     out = {}
@@ -89,7 +89,7 @@ def regrade(store: Store, run_id: str, *, judge_factory: JudgeFactory | None = N
     grades chunks of `chunk_size` samples on its workers. The rows are the same either way.
     """
     meta = store.run_meta(run_id)
-    suites = recorded_suites(store, run_id)
+    suites = recorded_suites(store, run_id, meta)
     stored_cases = store.cases(run_id)
     for name, suite in suites.items():
         stored = {c["id"]: c for c in stored_cases if c["suite"] == name}
