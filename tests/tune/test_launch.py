@@ -6,7 +6,7 @@ from safetensors.numpy import load_file
 
 from gradeloop.run import Store
 from gradeloop.tune import AdapterRegistry, load_tune_config
-from gradeloop.tune.launch import LaunchSettings, launch_command
+from gradeloop.tune.launch import LaunchSettings, failure_excerpt, launch_command
 from gradeloop.tune.loop import TuneLoop
 
 pytestmark = pytest.mark.slow
@@ -39,3 +39,17 @@ def test_two_process_grpo_step_trains_one_adapter(tmp_path, tune_config) -> None
     assert "2 training processes" in result.note
     log = (tmp_path / "iter" / "launch.log").read_text()
     assert "Traceback" not in log
+
+
+def test_failure_excerpt_puts_the_dying_process_cause_before_torchruns_summary() -> None:
+    log = "\n".join(["Loading weights: 100%"] * 50 + [
+        "terminate called after throwing an instance of 'gloo::EnforceNotMet'",
+        "  what():  [enforce fail at gloo/transport/tcp/pair.cc:446] op.preamble.length <= op.nbytes. 8 vs 4",
+        "[rank1]: more output"] + ["filler line of the launcher"] * 200 + [
+        "torch.distributed.elastic.multiprocessing.errors.ChildFailedError: ",
+        "  traceback : Signal 6 (SIGABRT) received by PID 14074"])
+    excerpt = failure_excerpt(log)
+    assert excerpt.index("terminate called") < excerpt.index("what():") < excerpt.index("Signal 6 (SIGABRT)")
+    assert "Loading weights" not in excerpt
+    short = "Traceback (most recent call last):\nValueError: bad config\n"
+    assert failure_excerpt(short) == short  # all of it already in the tail: said once

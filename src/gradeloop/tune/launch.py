@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import asdict
@@ -22,6 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from gradeloop.tune.signals import Scored
 
 REQUEST, RESULT, LOG = "launch-request.json", "launch-result.json", "launch.log"
+# where a training process says why it died: a Python traceback's last line, or a C++ abort
+# (gloo, NCCL) that torchrun's own summary only reports as "Signal 6"
+_CAUSE = re.compile(r"terminate called|what\(\):|enforce fail|^\S*(Error|Exception)\b.*:|Traceback \(most recent", re.M)
 
 
 class LaunchSettings(BaseModel):
@@ -65,6 +69,15 @@ def run_launched(settings: LaunchSettings, work: Path, *, cpu: bool) -> dict[str
                               env=env, stdin=subprocess.DEVNULL)
     result = work / RESULT
     if proc.returncode != 0 or not result.is_file():
-        tail = (work / LOG).read_text(encoding="utf-8", errors="replace")[-1500:]
-        raise RuntimeError(f"accelerate launch exited {proc.returncode}; log {work / LOG}:\n{tail}")
+        text = (work / LOG).read_text(encoding="utf-8", errors="replace")
+        raise RuntimeError(f"accelerate launch exited {proc.returncode}; log {work / LOG}:\n{failure_excerpt(text)}")
     return json.loads(result.read_text(encoding="utf-8"))
+
+
+def failure_excerpt(log: str, limit: int = 1500) -> str:
+    """The log's first lines that name a cause, then its tail: torchrun's summary alone hides which
+    process failed first and why."""
+    causes = [line.strip() for line in log.splitlines() if _CAUSE.search(line)]
+    first = "\n".join(dict.fromkeys(causes))[:limit]  # a cause each rank repeats, once
+    tail = log[-limit:]
+    return tail if not first or first in tail else f"{first}\n...\n{tail}"

@@ -27,15 +27,24 @@ def main(argv: list[str] | None = None) -> int:
     roles = resolve_roles(cfg, Path(request["base_dir"]))
     samples = [Scored(**s) for s in request["samples"]] if request["samples"] is not None else None
     parent = Path(request["parent"]) if request["parent"] else None
-    result = train(cfg.strategy, cfg.base, parent, graded_cases(roles.train), cfg.hyperparameters, request["steps"],
-                   request["seed"], work, lambda k: samples or [], cfg.trainer)
-    from accelerate import PartialState
+    try:
+        result = train(cfg.strategy, cfg.base, parent, graded_cases(roles.train), cfg.hyperparameters,
+                       request["steps"], request["seed"], work, lambda k: samples or [], cfg.trainer)
+        from accelerate import PartialState
 
-    state = PartialState()
-    if state.is_main_process:
-        note = "; ".join(filter(None, [result.note, f"{state.num_processes} training processes"]))
-        doc = {**asdict(result), "adapter_dir": str(result.adapter_dir), "note": note}
-        (work / RESULT).write_text(json.dumps(doc), encoding="utf-8")
+        state = PartialState()  # the trainer's (it joined the processes with its own settings)
+        if state.is_main_process:
+            note = "; ".join(filter(None, [result.note, f"{state.num_processes} training processes"]))
+            doc = {**asdict(result), "adapter_dir": str(result.adapter_dir), "note": note}
+            (work / RESULT).write_text(json.dumps(doc), encoding="utf-8")
+        state.wait_for_everyone()
+    finally:
+        # while the interpreter is whole: a gloo process group left to interpreter shutdown can abort
+        # a process (SIGABRT) after its work is done, failing a finished step (pytorch#179291)
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
     return 0
 
 
