@@ -54,7 +54,7 @@ def _suite(timeout: float) -> str:
 @pytest.mark.timeout(240)
 def test_eval_with_detaching_and_snooping_graders_ends_with_recorded_errors(workdir):
     store = workdir / ".gradeloop"
-    (workdir / "s.yaml").write_text(_suite(timeout=2).replace("STORE", str(store)))
+    (workdir / "s.yaml").write_text(_suite(timeout=8).replace("STORE", str(store)))
     (workdir / "r.jsonl").write_text("".join(json.dumps({"case_id": c, "output": "hello"}) + "\n"
                                              for c in ("hang", "detach", "snoop")))
     env = {**os.environ, "OPENAI_API_KEY": "sk-should-not-leak"}

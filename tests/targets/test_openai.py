@@ -239,7 +239,7 @@ def test_hang_is_bounded_by_the_timeout():
 def test_hang_once_then_success():
     server = StubServer(faults=[Fault("hang", times=1)])
     with server as url:
-        g = one(target(url, timeout=0.2), "slow start")
+        g = one(target(url, timeout=3), "slow start")  # room for the good answer on a loaded machine
     assert g.error is None and server.counts["slow start"] == 2
 
 
