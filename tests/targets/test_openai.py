@@ -129,15 +129,16 @@ def test_results_keep_request_order_under_concurrency():
 
 def test_concurrency_bounds_requests_in_flight_and_is_settable():
     # Counted at the server, never timed: the most requests it ever held unanswered at once.
+    # The latency is only the window in which requests overlap: wide, for a loaded machine.
     requests = [Request(str(i), f"p{i}") for i in range(8)]
-    server = StubServer(latency=0.2)
+    server = StubServer(latency=1.0)
     with server as url:
         t = target(url, concurrency=2)
         generate(t, requests)
         bounded = server.max_in_flight
         assert server.in_flight == 0
     assert bounded == 2  # 8 requests, never more than 2 at a time (and the bound is reached)
-    server = StubServer(latency=0.2)
+    server = StubServer(latency=1.0)
     with server as url:
         t = target(url, concurrency=2)
         t.concurrency = 8
@@ -343,7 +344,7 @@ def test_fingerprint_tracks_model_url_and_params_not_key(monkeypatch):
 # --- judge helper --------------------------------------------------------------------------------
 
 def test_complete_and_as_judge_from_many_threads():
-    server = StubServer(latency=0.05, faults=[Fault("status", match="judge-fail", status=400)])
+    server = StubServer(latency=0.5, faults=[Fault("status", match="judge-fail", status=400)])
     with server as url:
         t = target(url, concurrency=8)
         assert t.complete("rate this") == "echo: rate this"
