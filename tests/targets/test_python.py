@@ -25,8 +25,8 @@ def _enter():
         state["calls"] += 1
         state["max"] = max(state["max"], state["now"])
 
-def _full():
-    return state["now"] >= state["want"]
+def _full():  # `want` calls overlapped once: from then on calls go straight through
+    return state["max"] >= state["want"]
 
 def _leave():
     with lock:
@@ -34,7 +34,7 @@ def _leave():
 
 def sync_app(prompt):
     _enter()
-    deadline = time.monotonic() + 0.5  # hold the slot until `want` calls overlap (or give up)
+    deadline = time.monotonic() + 10  # hold the slot until `want` calls overlap (or give up)
     while not _full() and time.monotonic() < deadline:
         time.sleep(0.001)
     _leave()
@@ -42,7 +42,7 @@ def sync_app(prompt):
 
 async def async_app(prompt):
     _enter()
-    deadline = time.monotonic() + 0.5
+    deadline = time.monotonic() + 10
     while not _full() and time.monotonic() < deadline:
         await asyncio.sleep(0.001)
     _leave()
@@ -108,7 +108,9 @@ def test_callpool_limit_shared_across_batches():
         with lock:
             state["now"] += 1
             state["max"] = max(state["max"], state["now"])
-        time.sleep(0.01)
+        deadline = time.monotonic() + 10  # wait for company until three calls overlapped once
+        while state["max"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.001)
         with lock:
             state["now"] -= 1
         return x * 2
