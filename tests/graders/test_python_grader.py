@@ -1,7 +1,6 @@
 """The python grader: user code in an isolated child process with a timeout."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -43,11 +42,10 @@ def test_exception_is_an_error_with_the_message():
     assert g.error is not None and "KeyError" in g.error and "nope" in g.error and not g.passed
 
 
+@pytest.mark.timeout(120)  # a grader left to sleep its hour fails the test here (a hang, not a timing)
 def test_timeout_is_an_error_and_is_enforced():
-    t0 = time.monotonic()
-    g = grade("python", "x", source="import time\ndef grade(case, output):\n    time.sleep(30)\n", timeout=0.5)
+    g = grade("python", "x", source="import time\ndef grade(case, output):\n    time.sleep(3600)\n", timeout=0.5)
     assert g.error is not None and "timed out" in g.error and not g.passed
-    assert time.monotonic() - t0 < 10
 
 
 def test_user_prints_do_not_corrupt_the_reply():
