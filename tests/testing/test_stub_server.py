@@ -5,6 +5,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 
 import httpx
 import pytest
@@ -16,15 +17,15 @@ from gradeloop.testing import Fault, StubServer
 
 def chat(url: str, prompt: str, **extra) -> httpx.Response:
     body = {"model": "m", "messages": [{"role": "user", "content": prompt}], **extra}
-    return httpx.post(f"{url}/chat/completions", json=body, timeout=5)
+    return httpx.post(f"{url}/chat/completions", json=body, timeout=30)  # a hang guard only
 
 
 def test_answers_in_the_openai_shape():
     server = StubServer(model="tiny")
     with server as url:
         data = chat(url, "ping pong", logprobs=True).json()
-        models = httpx.get(f"{url}/models").json()
-        missing = httpx.get(f"{url}/nowhere")
+        models = httpx.get(f"{url}/models", timeout=30).json()
+        missing = httpx.get(f"{url}/nowhere", timeout=30)
     assert data["object"] == "chat.completion" and data["model"] == "m"
     choice = data["choices"][0]
     assert choice["message"] == {"role": "assistant", "content": "echo: ping pong"}
@@ -37,8 +38,8 @@ def test_answers_in_the_openai_shape():
 
 def test_bad_requests_get_400():
     with StubServer() as url:
-        not_json = httpx.post(f"{url}/chat/completions", content=b"{nope", timeout=5)
-        no_messages = httpx.post(f"{url}/chat/completions", json={"model": "m"}, timeout=5)
+        not_json = httpx.post(f"{url}/chat/completions", content=b"{nope", timeout=30)
+        no_messages = httpx.post(f"{url}/chat/completions", json={"model": "m"}, timeout=30)
     assert not_json.status_code == 400 and no_messages.status_code == 400
 
 
@@ -89,20 +90,25 @@ def test_stop_ends_hung_requests_and_lifetime_ends_the_server():
     url = server.start()
 
     async def hung():
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with httpx.AsyncClient(timeout=60) as client:  # the server ends the request, not this
             with pytest.raises(httpx.RemoteProtocolError):
                 await client.post(f"{url}/chat/completions", json={"messages": [{"role": "user", "content": "h"}]})
 
     async def go():
         task = asyncio.create_task(hung())
-        await asyncio.sleep(0.2)
+        # stop only once the server holds the request (counted; a fixed sleep lost this race on a
+        # loaded machine and the client then met a closed listener); the deadline only bounds a hang
+        deadline = time.monotonic() + 30
+        while server.in_flight < 1 and not task.done() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert server.in_flight == 1, "the hung request never reached the server"
         await asyncio.to_thread(server.stop)
-        await asyncio.wait_for(task, 5)
+        await asyncio.wait_for(task, 30)
 
     asyncio.run(go())
     brief = StubServer(lifetime=0.3)
     brief_url = brief.start()
-    brief.wait(5)
+    brief.wait(30)  # a hang guard: the server ends after its 0.3 s lifetime
     with pytest.raises(httpx.ConnectError):
         chat(brief_url, "too late")
 
