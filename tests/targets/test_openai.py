@@ -421,7 +421,15 @@ def test_one_asyncio_run_per_call_does_not_accumulate_connections():
         for i in range(5):
             outputs.append(asyncio.run(t.generate([Request("j", f"x{i}")]))[0].output)
             gc.collect()
-        time.sleep(0.1)  # let the server notice the closed sockets
+        # the server notices closed sockets asynchronously: wait for it (counted; the deadline is a
+        # hang guard, a fixed 0.1 s sleep lost this race on a loaded machine) without collecting more
+        deadline = time.monotonic() + 30
+        gc.disable()  # only the collections above may close sockets
+        try:
+            while server.open_connections > 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finally:
+            gc.enable()
         open_now = server.open_connections
     assert outputs == [f"echo: x{i}" for i in range(5)]
     assert open_now <= 2  # the latest loop's connection (and one not yet collected), not five
