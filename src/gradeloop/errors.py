@@ -1,7 +1,9 @@
-"""The one error type that means "the user's input is wrong" (exit code 2).
+"""The error types the CLI prints as they are, in one line with exit code 2.
 
-Every loader and validator raises it with the file, line and field, so the CLI can print one
-clear line instead of a traceback.
+InputError means "the user's input is wrong": every loader and validator raises it with the file,
+line and field. ProcessFailed means a process started for the user's work failed outside
+gradeloop's code (a training launch): it says why and where the whole log is. Anything else that
+escapes a command is unexpected (cli/failure.py).
 """
 from __future__ import annotations
 
@@ -26,3 +28,7 @@ class InputError(Exception):
             where += ": "
         field = f"{self.field}: " if self.field else ""
         return f"{where}{field}{self.message}"
+
+
+class ProcessFailed(Exception):
+    """A process gradeloop started for the user's work failed; the message names the cause and the log."""

@@ -6,7 +6,7 @@ from safetensors.numpy import load_file
 
 from gradeloop.run import Store
 from gradeloop.tune import AdapterRegistry, load_tune_config
-from gradeloop.tune.launch import LaunchSettings, failure_excerpt, launch_command
+from gradeloop.tune.launch import LaunchFailed, LaunchSettings, failure_excerpt, launch_command, run_launched
 from gradeloop.tune.loop import TuneLoop
 
 pytestmark = pytest.mark.slow
@@ -41,7 +41,7 @@ def test_two_process_grpo_step_trains_one_adapter(tmp_path, tune_config) -> None
     assert "Traceback" not in log
 
 
-def test_failure_excerpt_puts_the_dying_process_cause_before_torchruns_summary() -> None:
+def test_failure_excerpt_puts_the_dying_process_cause_before_torchruns_summary(tmp_path) -> None:
     log = "\n".join(["Loading weights: 100%"] * 50 + [
         "terminate called after throwing an instance of 'gloo::EnforceNotMet'",
         "  what():  [enforce fail at gloo/transport/tcp/pair.cc:446] op.preamble.length <= op.nbytes. 8 vs 4",
@@ -53,3 +53,31 @@ def test_failure_excerpt_puts_the_dying_process_cause_before_torchruns_summary()
     assert "Loading weights" not in excerpt
     short = "Traceback (most recent call last):\nValueError: bad config\n"
     assert failure_excerpt(short) == short  # all of it already in the tail: said once
+    message = str(LaunchFailed(1, tmp_path / "launch.log", log))
+    assert message.startswith("the training step failed (accelerate launch exited 1): what():  [enforce fail at gloo")
+    assert message.endswith(f"whole log: {tmp_path / 'launch.log'}") and "\n" not in message
+
+
+def test_a_failed_launch_is_one_line_with_a_process_own_error_and_the_log(tmp_path) -> None:
+    work = tmp_path / "iter"
+    work.mkdir()  # no request written: each training process fails reading it
+    with pytest.raises(LaunchFailed) as failed:
+        run_launched(LaunchSettings(num_processes=2), work, cpu=True)
+    message = str(failed.value)
+    assert "FileNotFoundError" in message and "launch-request.json" in message, message
+    assert failed.value.returncode != 0 and message.endswith(f"whole log: {work / 'launch.log'}")
+    assert "ChildFailedError" not in message.split("whole log:")[0]  # the process's cause, not torchrun's summary
+
+
+def test_the_cli_prints_a_failed_launch_as_one_line_and_exit_2(tmp_path, monkeypatch, capsys) -> None:
+    import gradeloop.cli as cli
+
+    def failing_app(**kwargs):
+        raise LaunchFailed(1, tmp_path / "launch.log", "[rank1]: ValueError: learning_rate must be positive\n")
+
+    monkeypatch.setattr(cli, "_register_all", lambda: None)
+    monkeypatch.setattr(cli, "app", failing_app)
+    assert cli.main(["tune", "t.yaml"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"error: the training step failed (accelerate launch exited 1): ValueError: learning_rate must "
+                   f"be positive; whole log: {tmp_path / 'launch.log'}"]  # not "unexpected …, please report it"

@@ -1,7 +1,8 @@
 """The `gradeloop` command: thin; parses, calls the packages, prints.
 
 Each command group lives in its own module with `register(app)`. `main()` turns an
-InputError into one clear line and exit code 2, never a traceback; anything else that escapes a
+InputError (bad input) or a ProcessFailed (a training launch that died) into one clear line and
+exit code 2, never a traceback; anything else that escapes a
 command (a full disk, a store that is a folder, input nesting too deep) is one line and exit 2 too
 (`cli.failure`), with the traceback shown only under GRADELOOP_DEBUG=1.
 """
@@ -14,7 +15,7 @@ import weakref
 import typer
 from typer.exceptions import TyperException
 
-from gradeloop.errors import InputError
+from gradeloop.errors import InputError, ProcessFailed
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Unit benchmarks for LLM features: evaluate, gate and tune with the same graders.")
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             return _interrupted(argv)
         if isinstance(rc, int):
             return rc
-    except InputError as exc:
+    except (InputError, ProcessFailed) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except typer.Exit as exc:

@@ -20,12 +20,32 @@ from typing import Any, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gradeloop.errors import ProcessFailed
 from gradeloop.tune.signals import Scored
 
 REQUEST, RESULT, LOG = "launch-request.json", "launch-result.json", "launch.log"
 # where a training process says why it died: a Python traceback's last line, or a C++ abort
 # (gloo, NCCL) that torchrun's own summary only reports as "Signal 6"
-_CAUSE = re.compile(r"terminate called|what\(\):|enforce fail|^\S*(Error|Exception)\b.*:|Traceback \(most recent", re.M)
+_CAUSE = re.compile(r"terminate called|what\(\):|enforce fail|^\S*(Error|Exception)\b.*:|Traceback \(most recent")
+# the one line that says it best: an error's own line, not the frame that announces a traceback
+_REASON = re.compile(r"what\(\):|enforce fail|^\S*(Error|Exception)\b.*:")
+_RANK = re.compile(r"^\[(default)?rank\d+\]:\s?")  # torchrun's prefix on a process's lines
+_LAUNCHER = "ChildFailedError"  # torchrun's own summary: says that a process died, never why
+
+
+class LaunchFailed(ProcessFailed):
+    """The training step over several processes failed: the cause a process gave, and the log."""
+
+    def __init__(self, returncode: int, log: Path, text: str) -> None:
+        self.returncode, self.log, self.excerpt = returncode, log, failure_excerpt(text)
+        reasons = [line for line in _lines(text) if _REASON.search(line) and _LAUNCHER not in line]
+        reason = reasons[0] if reasons else ("no result was written" if returncode == 0 else "no cause in the log")
+        super().__init__(f"the training step failed (accelerate launch exited {returncode}): {reason[:300]}; "
+                         f"whole log: {log}")
+
+
+def _lines(text: str) -> list[str]:
+    return [_RANK.sub("", line).strip() for line in text.splitlines()]
 
 
 class LaunchSettings(BaseModel):
@@ -62,22 +82,21 @@ def write_request(work: Path, *, config: dict[str, Any], base_dir: Path, parent:
 
 
 def run_launched(settings: LaunchSettings, work: Path, *, cpu: bool) -> dict[str, Any]:
-    """Run the step; the result the main training process wrote, or RuntimeError with the log's tail."""
+    """Run the step; the result the main training process wrote, or LaunchFailed with the cause."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with open(work / LOG, "w", encoding="utf-8") as log:
         proc = subprocess.run(launch_command(settings, work, cpu=cpu), stdout=log, stderr=subprocess.STDOUT,
                               env=env, stdin=subprocess.DEVNULL)
     result = work / RESULT
     if proc.returncode != 0 or not result.is_file():
-        text = (work / LOG).read_text(encoding="utf-8", errors="replace")
-        raise RuntimeError(f"accelerate launch exited {proc.returncode}; log {work / LOG}:\n{failure_excerpt(text)}")
+        raise LaunchFailed(proc.returncode, work / LOG, (work / LOG).read_text(encoding="utf-8", errors="replace"))
     return json.loads(result.read_text(encoding="utf-8"))
 
 
 def failure_excerpt(log: str, limit: int = 1500) -> str:
     """The log's first lines that name a cause, then its tail: torchrun's summary alone hides which
     process failed first and why."""
-    causes = [line.strip() for line in log.splitlines() if _CAUSE.search(line)]
+    causes = [line for line in _lines(log) if _CAUSE.search(line)]
     first = "\n".join(dict.fromkeys(causes))[:limit]  # a cause each rank repeats, once
     tail = log[-limit:]
     return tail if not first or first in tail else f"{first}\n...\n{tail}"
