@@ -15,8 +15,13 @@ import pytest
 APP = '''
 import os, time
 LOG = os.environ["GL_TEST_LOG"]
+HOLD_AT = int(os.environ.get("GL_TEST_HOLD_AT", "0"))
 def answer(prompt):
     time.sleep(0.01)
+    if HOLD_AT and os.path.exists(LOG):
+        with open(LOG) as fh:
+            if sum(1 for _ in fh) >= HOLD_AT:  # the run stops here, mid-way, until it is killed
+                time.sleep(3600)
     with open(LOG, "a") as fh:
         fh.write(prompt + "\\n")
         fh.flush()
@@ -54,12 +59,17 @@ def test_kill_9_then_rerun_completes_only_missing_samples(tmp_path):
     env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
                GL_TEST_LOG=str(tmp_path / "calls.log"))
     store = tmp_path / "store.db"
-    proc = subprocess.Popen(_cmd(tmp_path, store), cwd=tmp_path, env=env)
-    deadline = time.time() + 60
-    while time.time() < deadline and (not store.exists() or len(_done(store)) < 100):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    # The first process generates 150 samples, then its 151st call waits until it is killed: the kill
+    # comes mid-run however slow the machine (stored so far: the finished chunks of 64, 128 samples).
+    proc = subprocess.Popen(_cmd(tmp_path, store), cwd=tmp_path, env={**env, "GL_TEST_HOLD_AT": "150"})
+    try:
+        deadline = time.monotonic() + 300  # a hang guard only: the wait ends when 100 samples are stored
+        while (time.monotonic() < deadline and proc.poll() is None
+               and (not store.exists() or len(_done(store)) < 100)):
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
     done_at_kill = _done(store)
     assert 100 <= len(done_at_kill) < 300, "the run should have been killed mid-way"
     first_calls = (tmp_path / "calls.log").read_text().splitlines()
