@@ -168,8 +168,13 @@ def test_sqlite_to_postgres_migration_round_trips_a_run(tmp_path, db_url, monkey
 APP = '''
 import os, time
 LOG = os.environ["GL_TEST_LOG"]
+HOLD_AT = int(os.environ.get("GL_TEST_HOLD_AT", "0"))
 def answer(prompt):
     time.sleep(0.01)
+    if HOLD_AT and os.path.exists(LOG):
+        with open(LOG) as fh:
+            if sum(1 for _ in fh) >= HOLD_AT:  # the run stops here, mid-way, until it is killed
+                time.sleep(3600)
     with open(LOG, "a") as fh:
         fh.write(prompt + "\\n")
     return "yes" if int(prompt.split()[-1]) % 3 else "no"
@@ -194,12 +199,16 @@ def test_resume_after_kill_9_on_postgres(tmp_path, db_url):
             except psycopg.errors.UndefinedTable:
                 return set()
 
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env)
-    deadline = time.time() + 120
-    while time.time() < deadline and len(done()) < 40:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    # The first process generates 100 samples, then its 101st call waits until it is killed: the kill
+    # comes mid-run however slow the machine (stored so far: the first finished chunk of 64 samples).
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env={**env, "GL_TEST_HOLD_AT": "100"})
+    try:
+        deadline = time.monotonic() + 300  # a hang guard only: the wait ends when 40 samples are stored
+        while time.monotonic() < deadline and proc.poll() is None and len(done()) < 40:
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
     at_kill = done()
     assert 40 <= len(at_kill) < n, "the run should have been killed mid-way"
     first = (tmp_path / "calls.log").read_text().splitlines()
