@@ -24,19 +24,23 @@ def _suite(path: Path, n: int) -> Path:
 def _eval(tmp: Path, suite: Path, url: str) -> subprocess.Popen:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     env.pop("OPENAI_API_KEY", None)
+    # timeout=600: the held request lasts until the test stops the server (the default 60 s would end
+    # the first eval, and release its lock, before a slow second eval had tried to take it)
     return subprocess.Popen([sys.executable, "-m", "gradeloop.cli", "eval", str(suite), "-t",
-                             f"openai:m@{url};concurrency=2;max_attempts=1", "--store", str(tmp / "g.db"), "-q", "-c", "1"],
+                             f"openai:m@{url};concurrency=2;max_attempts=1;timeout=600", "--store", str(tmp / "g.db"),
+                             "-q", "-c", "1"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp)
 
 
 def test_second_eval_of_a_live_run_exits_2_and_nothing_is_generated_twice(tmp_path):
     suite = _suite(tmp_path / "s.yaml", 6)
-    # The last case's answer is held back, so the first eval is still generating when the second starts.
-    server = StubServer(faults=[Fault("slow", match="question 5", delay=120)])
+    # The last case's answer is held back (until the server stops), so the first eval is still generating
+    # when the second starts.
+    server = StubServer(faults=[Fault("slow", match="question 5", delay=600)])
     url = server.start()
     try:
         first = _eval(tmp_path, suite, url)
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 300  # a hang guard: the wait ends when the request arrives
         while server.count("question 5") == 0 and time.monotonic() < deadline:
             time.sleep(0.02)
         assert server.count("question 5") == 1, "the first eval never reached the last case"
