@@ -22,6 +22,9 @@ sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium missing (scripts/ensure-chromium.sh installs it)")
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+# Playwright's and the server's own limits (30 s, 20 s) are waits a loaded 2-core machine can need
+# whole: these are hang guards only (each wait ends as soon as its page, element or server is there).
+HANG_GUARD_S = 180
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +35,15 @@ def site(tmp_path_factory):
     add_run(store, "run-hostile", {(f"s{XSS}", f"c{XSS}"): [False], (f"s{XSS}", "ok"): [True]},
             outputs={(f"s{XSS}", f"c{XSS}", 0): XSS}, target=f"replay:{XSS}")
     store.close()
-    with background_server(create_app(path)) as url:
+    with background_server(create_app(path), timeout_s=HANG_GUARD_S) as url:
         yield url, path
 
 
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+                              timeout=HANG_GUARD_S * 1000)
         yield b
         b.close()
 
@@ -47,6 +51,7 @@ def browser():
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(HANG_GUARD_S * 1000)  # navigations, clicks and waits alike
     pg = context.new_page()
     dialogs: list[str] = []
     pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

@@ -260,11 +260,11 @@ def test_warm_up_computes_the_newest_runs_figures(store_path):
 
     app = create_app(store_path, warm=True)
     viewer = app.state.viewer
-    for _ in range(400):  # the thread's work is counted, not timed: wait until it is there
+    for _ in range(2400):  # the thread's work is counted, not timed: wait until it is there (120 s: a hang guard)
         if {("graders", "run-base"), ("graders", "run-cand")} <= {k[:2] for k in list(viewer._cache)}:
             break
         time.sleep(0.05)
-    kinds = {k[:2] for k in viewer._cache}
+    kinds = {k[:2] for k in list(viewer._cache)}
     assert {("overview", "run-cand"), ("summary", "run-cand"), ("graders", "run-base")} <= kinds
     page = TestClient(app, base_url="http://127.0.0.1").get("/runs/run-cand").text
     assert "0.725 [" in page  # served from the warmed figures
