@@ -30,8 +30,9 @@ suites: [suites/]
 def test_targets_become_specs_holding_the_key_variable_never_the_key(workdir, monkeypatch):
     (workdir / "gradeloop.yaml").write_text(PROJECT)
     (workdir / ".env").write_text("# keys\nMY_KEY='sk-secret-value'\nexport OTHER=1\n")
-    monkeypatch.delenv("MY_KEY", raising=False)
-    monkeypatch.delenv("OTHER", raising=False)
+    for name in ("MY_KEY", "OTHER"):  # set first, so that monkeypatch restores the variables the .env sets
+        monkeypatch.setenv(name, "")  # (delenv of an absent variable records nothing: they outlived the test)
+        monkeypatch.delenv(name)
     project = load_project()
     assert project is not None and project.root == workdir.resolve()
     spec = resolve_target("prod", project)
