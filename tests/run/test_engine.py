@@ -65,7 +65,21 @@ def test_replay_run_metrics_slices_and_errors(workdir, suite):
     assert 0.0 <= m["pass_rate"]["ci_low"] <= 0.5 <= m["pass_rate"]["ci_high"] <= 1.0
 
 
-def test_python_target_samples_and_pass_at_k(workdir, suite):
+@pytest.fixture
+def importable(workdir, monkeypatch):
+    """The working folder on sys.path for this test only, and the modules it imports from there dropped
+    after it: nothing a test imports stays behind for the next test in this process (the module below
+    counts its calls, so a second import would start mid-count)."""
+    monkeypatch.syspath_prepend(str(workdir))
+    before = set(sys.modules)
+    yield workdir
+    for name in set(sys.modules) - before:
+        if (getattr(sys.modules[name], "__file__", None) or "").startswith(str(workdir)):
+            sys.modules.pop(name, None)
+
+
+def test_python_target_samples_and_pass_at_k(importable, suite):
+    workdir = importable
     mod = workdir / "app_mod.py"
     mod.write_text(textwrap.dedent("""\
         import itertools
@@ -79,7 +93,6 @@ def test_python_target_samples_and_pass_at_k(workdir, suite):
                 return "6"
             return "hello there"
         """))
-    sys.path.insert(0, str(workdir))
     target = load_target("py:app_mod:answer")
     target.batch_size = 1  # sequential so the alternation is deterministic
     store = Store(workdir / "s.db")
@@ -93,7 +106,8 @@ def test_python_target_samples_and_pass_at_k(workdir, suite):
     assert run["metrics"]["pass^4"]["mean"] == pytest.approx(2 / 3)
 
 
-def test_async_python_target_and_exceptions_are_sample_errors(workdir, suite):
+def test_async_python_target_and_exceptions_are_sample_errors(importable, suite):
+    workdir = importable
     mod = workdir / "async_mod.py"
     mod.write_text(textwrap.dedent("""\
         async def answer(prompt):
@@ -101,7 +115,6 @@ def test_async_python_target_and_exceptions_are_sample_errors(workdir, suite):
                 raise RuntimeError("backend down")
             return "4 6"
         """))
-    sys.path.insert(0, str(workdir))
     store = Store(workdir / "s.db")
     outcome = Engine([suite], load_target("py:async_mod:answer"), store, RunConfig()).run()
     run = build_run_json(store, outcome.run_id)
