@@ -30,7 +30,7 @@ def _no_ambient_key(monkeypatch):
 
 def target(url: str, **kw) -> OpenAITarget:
     kw.setdefault("backoff", 0.01)
-    kw.setdefault("timeout", 5.0)
+    kw.setdefault("timeout", 30.0)  # a hang guard: a retry after a slow good answer would change the counts
     return OpenAITarget("stub-model", url, **kw)
 
 
