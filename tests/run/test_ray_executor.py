@@ -16,6 +16,7 @@ from gradeloop.run.ray_executor import RayExecutor  # noqa: E402
 from tests.builders import comparable as _comparable  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+NODE_START_GUARD_S = 300
 
 MODULES = {
     # A target object (no spec loads it): pickled to the actors. Its output shows the per-sample seed.
@@ -141,11 +142,13 @@ def ray_nodes():
     workers of one CPU each, so every actor runs on a worker node and losing one is losing a machine."""
     from ray.cluster_utils import Cluster
 
-    nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+    # Ray waits 30 s for each node it adds (add_node(wait=True)); node starts took up to ~19 s here on
+    # a loaded machine, so the nodes are awaited together, 300 s at most: a hang guard, not a window.
+    nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False, "wait": False})
     try:
         for _ in range(2):
-            nodes.add_node(num_cpus=1)
-        nodes.wait_for_nodes()
+            nodes.add_node(num_cpus=1, wait=False)
+        nodes.wait_for_nodes(timeout=NODE_START_GUARD_S)
         yield nodes
     finally:
         nodes.shutdown()
@@ -360,8 +363,8 @@ def test_a_lost_machine_loses_nothing_and_the_run_ends_on_the_machines_left(clus
     finally:
         run_over.set()
         hand.join(timeout=60)
-        ray_nodes.add_node(num_cpus=1)  # give the module its two worker machines back
-        ray_nodes.wait_for_nodes()
+        ray_nodes.add_node(num_cpus=1, wait=False)  # give the module its two worker machines back
+        ray_nodes.wait_for_nodes(timeout=NODE_START_GUARD_S)
     assert removed and executor.replaced_workers >= 1 and executor.resent_samples >= 1
     calls = (cluster / "nodeloss.log").read_text().splitlines()
     assert sorted(set(calls)) == sorted(f"question {i}" for i in range(n))  # nothing lost
