@@ -129,3 +129,31 @@ def test_grader_docs_cover_every_type_with_parameter_docs():
     assert params["pattern"]["required"] and params["match"]["default"] == "search"
     assert params["weight"]["default"] == 1.0
     assert "schema" in {p["name"] for p in docs["json_schema"]["parameters"]}
+
+
+def test_a_grader_file_is_built_anew_in_another_folder_or_once_edited(tmp_path, monkeypatch) -> None:
+    # The same relative names (s.yaml -> graders/g.py) in two folders, loaded from each in turn, and
+    # the file edited in place: the cached grader of the first must never answer for the others.
+    import os
+
+    from gradeloop.suite.loader import load_suite
+
+    suite_text = ("name: s\ncases:\n  - id: c\n    input: q\n"
+                  "    graders: [{type: python, file: graders/g.py}]\n")
+    answers = {"yes": "return True", "no": "return False"}
+    for folder, body in answers.items():
+        (tmp_path / folder / "graders").mkdir(parents=True)
+        (tmp_path / folder / "s.yaml").write_text(suite_text)
+        (tmp_path / folder / "graders" / "g.py").write_text(f"def grade(case, output):\n    {body}\n")
+
+    def verdict(folder: str) -> bool:
+        monkeypatch.chdir(tmp_path / folder)
+        suite = load_suite("s.yaml")  # a relative path: the folder is only the working directory
+        case = suite.cases[0]
+        return build_graders(suite, case)[0].grade(case, "x").passed
+
+    assert verdict("yes") is True and verdict("no") is False and verdict("yes") is True
+    g = tmp_path / "no" / "graders" / "g.py"
+    g.write_text("def grade(case, output):\n    return 1 == 1\n")  # edited: passes now
+    os.utime(g, ns=(g.stat().st_atime_ns, g.stat().st_mtime_ns + 10**9))  # a coarse clock still sees it
+    assert verdict("no") is True

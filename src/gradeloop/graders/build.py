@@ -124,7 +124,10 @@ def build_grader(spec: "GraderSpec", case: "Case | None" = None, *, judge_factor
 
 # Built graders by content: equal specs (same type, parameters, file and folder) share one grader,
 # so a suite whose cases repeat a check validates it once. Key: (type, repr(params), file, base_dir,
-# id(judge_factory)); repr tells 1, 1.0, True and "1" apart, which pydantic treats differently.
+# id(judge_factory), stamps of the files it reads); repr tells 1, 1.0, True and "1" apart, which
+# pydantic treats differently. A grader that reads a file at build time (python `file:`, tool_exec
+# `module:`) is keyed by that file's absolute path, size and modification time: the same relative
+# name in another folder, or the file edited in a long-lived process, is built anew.
 # Value: (judge_factory, grader), the grader None when the spec has case templates (built per case).
 # Keeping the factory in the value stops its id from being reused while the entry lives.
 _CACHE: dict[tuple[Any, ...], tuple[Any, Grader | None]] = {}
@@ -134,7 +137,8 @@ _LOCK = threading.Lock()
 
 def _cached(spec: "GraderSpec", case: "Case", judge_factory: JudgeFactory | None, base_dir: str | None,
             i: int, own: bool) -> Grader:
-    key = (spec.type, repr(spec.params), spec.file, base_dir, id(judge_factory))
+    key = (spec.type, repr(spec.params), spec.file, base_dir, id(judge_factory),
+           _file_stamps(spec.type, spec.params, base_dir or (os.path.dirname(spec.file) if spec.file else None)))
     hit = _CACHE.get(key)
     if hit is not None and hit[0] is judge_factory and hit[1] is not None:
         return hit[1]  # the hot path: no validation, no formatting
@@ -149,6 +153,29 @@ def _cached(spec: "GraderSpec", case: "Case", judge_factory: JudgeFactory | None
                 _CACHE.clear()
             _CACHE[key] = (judge_factory, None if templated else grader)
     return grader
+
+
+def _file_stamps(type_name: Any, params: Any, base: str | None) -> tuple[Any, ...]:
+    """(absolute path, size, mtime) of each file the spec's builder reads, sub-graders' included."""
+    entry = REGISTRY.get(type_name) if isinstance(type_name, str) else None
+    if entry is None or not isinstance(params, Mapping) or not (entry.files or entry.nested):
+        return ()
+    stamps: list[Any] = []
+    for name in entry.files:
+        value = params.get(name)
+        if isinstance(value, str):
+            path = os.path.abspath(value if os.path.isabs(value) or base is None else os.path.join(base, value))
+            try:
+                st = os.stat(path)
+                stamps.append((path, st.st_size, st.st_mtime_ns))
+            except (OSError, ValueError):
+                stamps.append((path, None, None))  # the builder reports the missing file
+    subs = params.get(entry.nested) if entry.nested else None
+    if isinstance(subs, Mapping):
+        for sub in subs.values():
+            if isinstance(sub, Mapping):
+                stamps.extend(_file_stamps(sub.get("type"), {k: v for k, v in sub.items() if k != "type"}, base))
+    return tuple(stamps)
 
 
 def build_graders(suite: "Suite", case: "Case", *, judge_factory: JudgeFactory | None = None) -> tuple[Grader, ...]:

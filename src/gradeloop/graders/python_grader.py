@@ -149,7 +149,7 @@ def _check_source(source: str, filename: str, param: str, ctx: BuildContext) -> 
 
 @register("python", PythonParams,
           "Runs your grade(case, output) -> bool | float | {score, passed, reason} in a sandbox with a timeout.",
-          openai=True, raw=("source",))
+          openai=True, raw=("source",), files=("file",))
 def build_python(p: PythonParams, ctx: BuildContext) -> PythonGrader:
     base = ctx.base_dir or (str(Path(ctx.file).parent) if ctx.file else None)
     if p.file is not None:

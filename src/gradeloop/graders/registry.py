@@ -97,18 +97,20 @@ class GraderType(Generic[P]):
     openai: bool = False  # also accepts OpenAI's grader JSON for this type
     raw: frozenset[str] = frozenset()  # parameters never templated (code, where "{{" is Python)
     nested: str | None = None  # parameter holding {name: sub-grader spec}, templated by each sub-build
+    files: frozenset[str] = frozenset()  # parameters naming a file read at build time (cache keys stat it)
 
 
 REGISTRY: dict[str, GraderType[Any]] = {}
 
 
 def register(name: str, params: type[P], description: str, *, openai: bool = False, raw: tuple[str, ...] = (),
-             nested: str | None = None) -> Callable[[Callable[[P, BuildContext], Grader]], Callable[[P, BuildContext], Grader]]:
+             nested: str | None = None, files: tuple[str, ...] = ()
+             ) -> Callable[[Callable[[P, BuildContext], Grader]], Callable[[P, BuildContext], Grader]]:
     """Decorator: register `build(params, ctx) -> Grader` as grader type `name`."""
 
     def deco(build: Callable[[P, BuildContext], Grader]) -> Callable[[P, BuildContext], Grader]:
         REGISTRY[name] = GraderType(name, params, build, description, openai,
-                                    frozenset(raw) | ({nested} if nested else set()), nested)
+                                    frozenset(raw) | ({nested} if nested else set()), nested, frozenset(files))
         return build
 
     return deco

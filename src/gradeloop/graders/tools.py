@@ -368,7 +368,8 @@ class ToolExecGrader:
 
 
 @register("tool_exec", ToolExecParams, "Runs the tool calls against your Python tool implementations in the "
-                                       "sandbox and grades the resulting state with your check().")
+                                       "sandbox and grades the resulting state with your check().",
+          files=("module",))
 def _build_exec(p: ToolExecParams, ctx: BuildContext) -> ToolExecGrader:
     from pathlib import Path
 
