@@ -54,9 +54,19 @@ s.close()
 EOF
 }
 
+install_once() {  # two starts at once (parallel test workers) install once: the second waits, then finds it
+  local lock="${TMPDIR:-/tmp}/gradeloop-pg-install.lock"
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$lock"
+    flock 9
+  fi
+  find_bin >/dev/null || install_server
+  if command -v flock >/dev/null 2>&1; then exec 9>&-; fi
+}
+
 start() {
   local dir="${1:-}" bin port password
-  bin="$(find_bin)" || { install_server; bin="$(find_bin)" || { echo "postgres.sh: no initdb after install" >&2; exit 3; }; }
+  bin="$(find_bin)" || { install_once; bin="$(find_bin)" || { echo "postgres.sh: no initdb after install" >&2; exit 3; }; }
   if [ -z "$dir" ]; then dir="$(mktemp -d "${TMPDIR:-/tmp}/gradeloop-pg.XXXXXX")"; fi
   mkdir -p "$dir"
   chmod 700 "$dir"
@@ -70,11 +80,14 @@ start() {
   for attempt in 1 2 3; do
     port="$(free_port)"
     # A throwaway cluster: no fsync (its data dies with it); sockets only in its own folder.
-    if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    # -t 300: only a hang guard (a loaded machine can take a while to start a server)
+    if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 300 \
         -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c fsync=off -c full_page_writes=off -c max_connections=200" \
         start >/dev/null 2>&1; then
       break
     fi
+    # a server still starting (or one that lost its port) must be gone before the next attempt
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
     port=""
   done
   if [ -z "$port" ]; then cat "$dir/server.log" >&2 || true; exit 1; fi

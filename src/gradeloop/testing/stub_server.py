@@ -158,7 +158,7 @@ class StubServer:
         """Listen on a free port of 127.0.0.1 in a background thread; returns the base URL."""
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), name="stub-server", daemon=True)
         self._thread.start()
-        self._ready.wait(10)
+        self._ready.wait(120)  # a hang guard: a failed start sets it at once, with the error
         if self._error is not None or not self._ready.is_set():
             raise RuntimeError(f"stub server failed to start: {self._error}")
         return self.url

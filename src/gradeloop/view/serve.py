@@ -15,24 +15,31 @@ from fastapi import FastAPI
 
 
 @contextmanager
-def background_server(app: FastAPI, host: str = "127.0.0.1", timeout_s: float = 20.0) -> Iterator[str]:
-    """Yield the base URL (http://127.0.0.1:PORT) while uvicorn serves `app`; stop it on exit."""
+def background_server(app: FastAPI, host: str = "127.0.0.1", timeout_s: float = 120.0) -> Iterator[str]:
+    """Yield the base URL (http://127.0.0.1:PORT) while uvicorn serves `app`; stop it on exit.
+
+    The socket is bound here and handed to uvicorn, so no other process can take the port between
+    choosing it and serving on it. `timeout_s` is a hang guard for the start and the stop.
+    """
     import uvicorn
 
-    with socket.socket() as sock:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
         sock.bind((host, 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, name="gradeloop-view", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + timeout_s
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="gradeloop-view", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                server.should_exit = True
+                raise RuntimeError(f"the viewer did not start on {host}:{port}")
+            time.sleep(0.02)
+        try:
+            yield f"http://{host}:{port}"
+        finally:
             server.should_exit = True
-            raise RuntimeError(f"the viewer did not start on {host}:{port}")
-        time.sleep(0.02)
-    try:
-        yield f"http://{host}:{port}"
+            thread.join(timeout=timeout_s)
     finally:
-        server.should_exit = True
-        thread.join(timeout=timeout_s)
+        sock.close()
