@@ -165,3 +165,24 @@ def test_a_forged_reply_on_the_pipe_costs_only_that_call(make_pool):
     assert not garbled.ok and "the worker" in garbled.error
     nxt = pool.call(COUNTER, "bump")
     assert nxt.ok and nxt.result == 1 and nxt.worker != r.worker
+
+
+def test_shared_pools_past_the_warm_ones_keep_no_idle_workers(monkeypatch):
+    # A long-lived process meets many configs (each grader folder is one): counted, only the most
+    # recently used pools keep idle workers; a trimmed pool still answers, starting a worker anew.
+    from gradeloop.sandbox import pool as pool_module
+
+    monkeypatch.setattr(pool_module, "_shared", {})
+    monkeypatch.setattr(pool_module, "WARM_POOLS", 3)
+    configs = [SandboxConfig(env={"GL_POOL_TEST": str(i)}) for i in range(5)]
+    try:
+        for cfg in configs:
+            assert pool_module.shared_pool(cfg, workers=1).call("os", "getenv", ["GL_POOL_TEST"]).ok
+        pools = [pool_module._shared[(cfg, 1)] for cfg in configs]
+        assert [len(p._idle) for p in pools] == [0, 0, 1, 1, 1]  # the two used longest ago: trimmed
+        again = pool_module.shared_pool(configs[0], workers=1)
+        assert again is pools[0] and again.call("os", "getenv", ["GL_POOL_TEST"]).result == "0"
+        assert again.started == 2 and [len(p._idle) for p in pools] == [1, 0, 0, 1, 1]
+    finally:
+        for p in pool_module._shared.values():
+            p.close()

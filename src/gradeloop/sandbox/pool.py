@@ -59,6 +59,16 @@ class SandboxPool:
         for w in got:
             self._release(w, True)
 
+    def trim(self) -> int:
+        """Kill the idle workers (the pool stays open: the next call starts one); how many were killed."""
+        with self._cond:
+            idle, self._idle = self._idle, []
+            self._live -= len(idle)
+            self._cond.notify_all()
+        for w in idle:
+            w.kill()
+        return len(idle)
+
     def close(self) -> None:
         """Kill every worker; calls in flight finish (their worker is then killed)."""
         with self._cond:
@@ -116,18 +126,26 @@ class SandboxPool:
             worker.kill()
 
 
-_shared: dict[tuple[SandboxConfig, int], SandboxPool] = {}
+_shared: dict[tuple[SandboxConfig, int], SandboxPool] = {}  # least recently used first
 _shared_lock = threading.Lock()
+# Pools whose idle workers are kept. Each grader folder, environment or memory limit is a config of
+# its own, and a long-lived process (the pytest plugin, an API user) can meet many: the idle
+# workers of the pools used longest ago are stopped, so idle processes stay bounded.
+WARM_POOLS = 8
 
 
 def shared_pool(config: SandboxConfig | None = None, workers: int | None = None) -> SandboxPool:
     """One pool per (config, workers) for the whole process, closed at exit."""
     key = (config or SandboxConfig(), max(1, workers or default_workers()))
     with _shared_lock:
-        pool = _shared.get(key)
+        pool = _shared.pop(key, None)
         if pool is None or pool._closed:
-            pool = _shared[key] = SandboxPool(*key)
-        return pool
+            pool = SandboxPool(*key)
+        _shared[key] = pool  # now the most recent
+        cold = list(_shared.values())[:-WARM_POOLS]
+    for old in cold:
+        old.trim()
+    return pool
 
 
 @atexit.register
