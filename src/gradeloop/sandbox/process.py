@@ -28,7 +28,11 @@ _KILL_WAIT = 5.0
 
 
 class _Dead(Exception):
-    """The worker closed its pipe or broke the protocol."""
+    """The worker closed its pipe (`exiting`: it is on its way out) or broke the protocol."""
+
+    def __init__(self, message: str, exiting: bool = False) -> None:
+        super().__init__(message)
+        self.exiting = exiting
 
 
 def _describe_exit(code: int | None) -> str:
@@ -117,7 +121,7 @@ class WorkerProcess:
             except BlockingIOError:
                 continue
             except OSError as exc:  # BrokenPipeError: the worker is gone
-                raise _Dead(str(exc)) from None
+                raise _Dead(str(exc), exiting=True) from None
             view = view[n:]
 
     def _read(self, deadline: float) -> dict[str, Any]:
@@ -144,7 +148,7 @@ class WorkerProcess:
                 raise TimeoutError
             chunk = os.read(fd, 1 << 20)
             if not chunk:
-                raise _Dead("closed its pipe")
+                raise _Dead("closed its pipe", exiting=True)
             self._buf += chunk
 
     # -- calls -------------------------------------------------------------------------------
@@ -168,7 +172,9 @@ class WorkerProcess:
             self.kill()
             return SandboxResult(False, error=f"timed out after {timeout:g}s", timed_out=True, worker=self.pid), False
         except _Dead as exc:
-            code = self._exit_code()
+            # a worker that closed its pipe is exiting: its code says why (a limit, a signal), which a
+            # loaded machine may take a moment to deliver; one that broke the protocol is still alive
+            code = self._exit_code(10.0 if exc.exiting else 0.0)
             self.kill()
             why = _describe_exit(code) if code is not None else f"the worker {exc}"
             return SandboxResult(False, error=f"{why} during the call", worker=self.pid), False
@@ -181,9 +187,9 @@ class WorkerProcess:
                              traceback=str(reply.get("traceback", "")), log=str(reply.get("log", "")),
                              worker=self.pid), reusable
 
-    def _exit_code(self) -> int | None:
+    def _exit_code(self, wait: float) -> int | None:
         try:
-            return self.proc.wait(timeout=1.0)
+            return self.proc.wait(timeout=wait) if wait > 0 else self.proc.poll()
         except subprocess.TimeoutExpired:
             return None
 
