@@ -69,15 +69,16 @@ def test_a_failed_launch_is_one_line_with_a_process_own_error_and_the_log(tmp_pa
     assert "ChildFailedError" not in message.split("whole log:")[0]  # the process's cause, not torchrun's summary
 
 
-def test_the_cli_prints_a_failed_launch_as_one_line_and_exit_2(tmp_path, monkeypatch, capsys) -> None:
-    import gradeloop.cli as cli
+def test_a_tune_whose_launch_fails_ends_in_one_line_and_exit_2(tmp_path, tune_config, monkeypatch, capsys) -> None:
+    # The whole command: baseline, then a training step that accelerate refuses to launch.
+    from gradeloop.cli import main
 
-    def failing_app(**kwargs):
-        raise LaunchFailed(1, tmp_path / "launch.log", "[rank1]: ValueError: learning_rate must be positive\n")
-
-    monkeypatch.setattr(cli, "_register_all", lambda: None)
-    monkeypatch.setattr(cli, "app", failing_app)
-    assert cli.main(["tune", "t.yaml"]) == 2
-    err = capsys.readouterr().err.splitlines()
-    assert err == [f"error: the training step failed (accelerate launch exited 1): ValueError: learning_rate must "
-                   f"be positive; whole log: {tmp_path / 'launch.log'}"]  # not "unexpected …, please report it"
+    path = tune_config()
+    path.write_text(path.read_text() + "device: cpu\nlaunch: {num_processes: 2, accelerate_args: [--bogus]}\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["tune", str(path), "--store", str(tmp_path / "store.db")]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(err) == 1, err
+    assert err[0].startswith("error: the training step failed (accelerate launch exited 2): ")
+    assert "unrecognized arguments: --bogus" in err[0] and err[0].endswith("launch.log")
+    assert "please report" not in err[0] and "RuntimeError" not in err[0]
