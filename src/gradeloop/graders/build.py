@@ -138,7 +138,7 @@ _LOCK = threading.Lock()
 def _cached(spec: "GraderSpec", case: "Case", judge_factory: JudgeFactory | None, base_dir: str | None,
             i: int, own: bool) -> Grader:
     key = (spec.type, repr(spec.params), spec.file, base_dir, id(judge_factory),
-           _file_stamps(spec.type, spec.params, base_dir or (os.path.dirname(spec.file) if spec.file else None)))
+           _file_stamps(spec.type, spec.params, base_dir, spec.file))
     hit = _CACHE.get(key)
     if hit is not None and hit[0] is judge_factory and hit[1] is not None:
         return hit[1]  # the hot path: no validation, no formatting
@@ -155,11 +155,13 @@ def _cached(spec: "GraderSpec", case: "Case", judge_factory: JudgeFactory | None
     return grader
 
 
-def _file_stamps(type_name: Any, params: Any, base: str | None) -> tuple[Any, ...]:
-    """(absolute path, size, mtime) of each file the spec's builder reads, sub-graders' included."""
+def _file_stamps(type_name: Any, params: Any, base_dir: str | None, spec_file: str | None) -> tuple[Any, ...]:
+    """(absolute path, size, mtime) of each file the spec's builder reads, sub-graders' included;
+    relative names resolve as the builders resolve them (the base folder, else the suite file's)."""
     entry = REGISTRY.get(type_name) if isinstance(type_name, str) else None
     if entry is None or not isinstance(params, Mapping) or not (entry.files or entry.nested):
-        return ()
+        return ()  # the hot path: a grader that reads no file
+    base = base_dir or (os.path.dirname(spec_file) if spec_file else None)
     stamps: list[Any] = []
     for name in entry.files:
         value = params.get(name)
@@ -174,7 +176,8 @@ def _file_stamps(type_name: Any, params: Any, base: str | None) -> tuple[Any, ..
     if isinstance(subs, Mapping):
         for sub in subs.values():
             if isinstance(sub, Mapping):
-                stamps.extend(_file_stamps(sub.get("type"), {k: v for k, v in sub.items() if k != "type"}, base))
+                stamps.extend(_file_stamps(sub.get("type"), {k: v for k, v in sub.items() if k != "type"},
+                                           base, None))
     return tuple(stamps)
 
 

@@ -24,12 +24,12 @@ from gradeloop.errors import ProcessFailed
 from gradeloop.tune.signals import Scored
 
 REQUEST, RESULT, LOG = "launch-request.json", "launch-result.json", "launch.log"
-# where a training process says why it died: a Python traceback's last line, or a C++ abort
-# (gloo, NCCL) that torchrun's own summary only reports as "Signal 6"
-_CAUSE = re.compile(r"terminate called|what\(\):|enforce fail|^\S*(Error|Exception)\b.*:|: error: |"
-                    r"Traceback \(most recent")
-# the one line that says it best: an error's own line, not the frame that announces a traceback
-_REASON = re.compile(r"what\(\):|enforce fail|^\S*(Error|Exception)\b.*:|: error: ")  # the last: argparse
+# The line that says best why a training process died: a Python error's own line, a C++ abort's
+# what() (gloo, NCCL: torchrun's summary only says "Signal 6"), an argparse refusal (": error: ").
+_REASON_TEXT = r"what\(\):|enforce fail|^\S*(Error|Exception)\b.*:|: error: "
+_REASON = re.compile(_REASON_TEXT)
+# and, for the excerpt, the lines that announce one
+_CAUSE = re.compile(_REASON_TEXT + r"|terminate called|Traceback \(most recent")
 _RANK = re.compile(r"^\[(default)?rank\d+\]:\s?")  # torchrun's prefix on a process's lines
 _LAUNCHER = "ChildFailedError"  # torchrun's own summary: says that a process died, never why
 
